@@ -1,0 +1,40 @@
+"""plainnet: neural networks in plain NumPy, with backpropagation written out by hand."""
+
+from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .gradcheck import gradcheck
+from .labels import from_one_hot, one_hot
+from .layers import Dense, Dropout, Layer
+from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError
+from .network import Network, mlp
+from .optimizers import SGD, Adam, Optimizer, RMSProp
+from .training import DivergenceError, History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "BinaryCrossEntropy",
+    "CategoricalCrossEntropy",
+    "Dense",
+    "DivergenceError",
+    "Dropout",
+    "History",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Loss",
+    "MeanSquaredError",
+    "Network",
+    "Optimizer",
+    "RMSProp",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "__version__",
+    "from_one_hot",
+    "gradcheck",
+    "mlp",
+    "one_hot",
+]

@@ -1,0 +1,83 @@
+"""Checks at the public boundary: each error names the argument, the value and what is allowed."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> Any:
+    """Return ``value`` if it is a real number in the interval, else raise ValueError."""
+    kind = "an integer" if integer else "a number"
+    ok_type = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, ok_type):
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    lo_ok = low is None or (value > low if low_open else value >= low)
+    hi_ok = high is None or (value < high if high_open else value <= high)
+    if not (lo_ok and hi_ok):
+        lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
+        raise ValueError(f"{name} must be {kind} in {lo}, {hi}, got {value!r}")
+    return value
+
+
+def lookup(kind: str, name: Any, table: Mapping[str, T]) -> T:
+    """Find ``name`` (case-insensitive) in ``table`` or raise a ValueError listing the choices."""
+    key = name.lower().replace("-", "_") if isinstance(name, str) else None
+    if key not in table:
+        choices = ", ".join(repr(k) for k in table)
+        raise ValueError(f"unknown {kind} {name!r}; choose one of {choices}")
+    return table[key]
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """Return a floating dtype (float32 or float64), or raise ValueError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return dt
+
+
+def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
+    """``X`` as a finite 2-D array ``(n_samples, n_features)`` of ``dtype``, or a ValueError."""
+    try:
+        arr = np.asarray(X)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"{name} must be a 2-D numeric array, got {type(X).__name__} "
+                         f"that NumPy cannot convert ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got an array of dtype {arr.dtype}")
+    if arr.ndim != 2:
+        hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape "
+                         f"{arr.shape}{hint}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples; pass at least one row")
+    if arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, but the network expects "
+                         f"{n_features} (its first layer's fan_in)")
+    arr = arr.astype(dtype, copy=False)
+    if not np.isfinite(arr).all():
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(f"{name} contains NaN or infinity ({bad} values); remove or impute "
+                         "them before training or predicting")
+    return arr

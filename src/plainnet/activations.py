@@ -1,0 +1,140 @@
+"""Activation layers: ``A = g(Z)`` forward, ``dZ = dA * g'(Z)`` backward. No parameters.
+
+The stable elementwise functions (``sigmoid``, ``softmax``, ``log_softmax``) are
+module-level so that the fused losses share them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_number, lookup
+from .layers import Layer
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^-z), computed without overflow for any z: e^-|z| never exceeds 1."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1, e) / (1 + e)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax. z: (n, k). Subtracting each row's own maximum keeps exp() <= 1."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise log softmax: z - max - log Σ exp(z - max). z: (n, k)."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class ReLU(Layer):
+    """g(z) = max(z, 0); g'(z) = 1 where z > 0, else 0."""
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if not training:
+            return np.maximum(x, 0)
+        self._mask = np.greater(x, 0, out=self._buffer("mask", x.shape, bool))
+        return np.maximum(x, 0, out=self._buffer("a", x.shape, x.dtype))
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return np.multiply(grad, self._mask, out=self._buffer("dz", grad.shape, grad.dtype))
+
+
+class LeakyReLU(Layer):
+    """g(z) = z where z > 0, else alpha·z; g'(z) = 1 or alpha."""
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = float(check_number("alpha", alpha, low=0.0))
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        positive = x > 0
+        if training:
+            self._slope = np.where(positive, 1, x.dtype.type(self.alpha))
+        return np.where(positive, x, x * x.dtype.type(self.alpha))
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return grad * self._slope
+
+    def get_config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+class Sigmoid(Layer):
+    """g(z) = σ(z); g'(z) = σ(z)(1 - σ(z))."""
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        a = sigmoid(x)
+        if training:
+            self._a = a
+        return a
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        a = self._a
+        return grad * a * (1 - a)
+
+
+class Tanh(Layer):
+    """g(z) = tanh(z); g'(z) = 1 - tanh²(z)."""
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        a = np.tanh(x)
+        if training:
+            self._a = a
+        return a
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        a = self._a
+        return grad * (1 - a * a)
+
+
+class Softmax(Layer):
+    """Row-wise softmax. Backward is the Jacobian-vector product s ⊙ (g - Σ_k g_k s_k).
+
+    With categorical cross-entropy the network fuses the two and never calls
+    this backward: the gradient is then simply (s - y) / n.
+    """
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        s = softmax(x)
+        if training:
+            self._s = s
+        return s
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        s = self._s
+        return s * (grad - np.sum(grad * s, axis=1, keepdims=True))
+
+
+class Identity(Layer):
+    """g(z) = z: a linear output, for regression."""
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        return x
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return grad
+
+
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "softmax": Softmax,
+    "identity": Identity,
+    "linear": Identity,
+}
+
+
+def get(name: str | Layer) -> Layer:
+    """An activation layer by name (``"relu"``, ``"tanh"``, …), or a layer as it is."""
+    if isinstance(name, Layer):
+        return name
+    return lookup("activation", name, ACTIVATIONS)()
