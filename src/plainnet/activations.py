@@ -14,10 +14,11 @@ from ._validation import check_number, lookup
 from .layers import Layer
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^-z), computed without overflow for any z: e^-|z| never exceeds 1."""
+def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^-z), computed without overflow for any z: e^-|z| never exceeds 1.
+    Written into ``out`` when given."""
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
+    return np.divide(np.where(z >= 0, 1, e), 1 + e, out=out)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -33,16 +34,20 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 
 
 class ReLU(Layer):
-    """g(z) = max(z, 0); g'(z) = 1 where z > 0, else 0."""
+    """g(z) = max(z, 0); g'(z) = 1 where z > 0, else 0.
+
+    In training the layer keeps the mask z > 0, so that g(z) = z·mask and backward is
+    dZ = dA·mask, done in place on dA (the next layer's scratch buffer).
+    """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training:
             return np.maximum(x, 0)
         self._mask = np.greater(x, 0, out=self._buffer("mask", x.shape, bool))
-        return np.maximum(x, 0, out=self._buffer("a", x.shape, x.dtype))
+        return np.multiply(x, self._mask, out=self._buffer("a", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
-        return np.multiply(grad, self._mask, out=self._buffer("dz", grad.shape, grad.dtype))
+        return np.multiply(grad, self._mask, out=grad)
 
 
 class LeakyReLU(Layer):
@@ -69,28 +74,32 @@ class Sigmoid(Layer):
     """g(z) = σ(z); g'(z) = σ(z)(1 - σ(z))."""
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        a = sigmoid(x)
-        if training:
-            self._a = a
-        return a
+        if not training:
+            return sigmoid(x)
+        self._a = sigmoid(x, out=self._buffer("a", x.shape, x.dtype))
+        return self._a
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         a = self._a
-        return grad * a * (1 - a)
+        dz = np.subtract(1, a, out=self._buffer("dz", a.shape, a.dtype))  # 1 - a
+        dz *= a
+        return np.multiply(grad, dz, out=dz)
 
 
 class Tanh(Layer):
     """g(z) = tanh(z); g'(z) = 1 - tanh²(z)."""
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        a = np.tanh(x)
-        if training:
-            self._a = a
-        return a
+        if not training:
+            return np.tanh(x)
+        self._a = np.tanh(x, out=self._buffer("a", x.shape, x.dtype))
+        return self._a
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         a = self._a
-        return grad * (1 - a * a)
+        dz = np.multiply(a, a, out=self._buffer("dz", a.shape, a.dtype))
+        np.subtract(1, dz, out=dz)  # 1 - a²
+        return np.multiply(grad, dz, out=dz)
 
 
 class Softmax(Layer):

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from . import initializers
+from ._buffers import Buffers
 from ._validation import check_dtype, check_number
 
 
-class Layer:
+class Layer(Buffers):
     """Base class. Layers with parameters fill ``params`` and ``grads`` (same keys, same shapes)."""
 
     #: parameters that weight decay (L2) applies to; biases are left out, as is usual
@@ -60,13 +61,6 @@ class Layer:
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this layer (without its weights)."""
         return {}
-
-    def _buffer(self, key: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-        """A scratch array owned by the layer; reallocated only when the shape or dtype changes."""
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._buffers[key] = np.empty(shape, dtype)
-        return buf
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -135,7 +129,8 @@ class Dense(Layer):
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         x = self._x
         np.matmul(x.T, grad, out=self.grads["W"])  # dW = A_prevᵀ·dZ
-        np.sum(grad, axis=0, out=self.grads["b"])  # db = Σ dZ
+        ones = self._buffer("ones", (grad.shape[0],), grad.dtype, fill=1)
+        np.matmul(ones, grad, out=self.grads["b"])  # db = Σ dZ = 1ᵀ·dZ (BLAS beats a column sum)
         if not need_input_grad:
             return None
         dx = self._buffer("dx", x.shape, grad.dtype)

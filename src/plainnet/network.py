@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import activations, initializers, losses, optimizers
+from ._buffers import Buffers
 from ._validation import check_dtype, check_X
 from .activations import Sigmoid, Softmax
 from .labels import is_one_hot, predicted_labels, to_targets
@@ -27,7 +28,7 @@ from .training import History
 _CHUNK = 8192
 
 
-class Network:
+class Network(Buffers):
     """A multilayer perceptron: layers, a loss and an optimizer.
 
     Parameters
@@ -117,17 +118,25 @@ class Network:
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every parameter array by name, ``"<layer index>.<key>"`` (e.g. ``"0.W"``)."""
-        return {f"{i}.{k}": p for i, layer in enumerate(self.layers)
-                for k, p in layer.params.items()}
+        return {name: layer.params[k] for name, layer, k in self._param_names}
 
     def gradients(self) -> dict[str, np.ndarray]:
         """Every gradient array, with the names of :meth:`parameters`."""
-        return {f"{i}.{k}": g for i, layer in enumerate(self.layers)
-                for k, g in layer.grads.items()}
+        return {name: layer.grads[k] for name, layer, k in self._param_names}
+
+    @property
+    def _param_names(self) -> list[tuple[str, Layer, str]]:
+        # (name, layer, key) for every parameter: train_step asks every batch, so the list is
+        # kept, and worked out again only if self.layers has been changed
+        layers = tuple(self.layers)
+        cached = self.__dict__.get("_names")
+        if cached is None or cached[0] != layers:
+            names = [(f"{i}.{k}", layer, k) for i, layer in enumerate(layers) for k in layer.params]
+            cached = self._names = (layers, names)
+        return cached[1]
 
     def _no_decay(self) -> set[str]:
-        return {f"{i}.{k}" for i, layer in enumerate(self.layers) for k in layer.params
-                if k not in layer.decayed}
+        return {name for name, layer, k in self._param_names if k not in layer.decayed}
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every parameter, in layer order."""
@@ -171,12 +180,14 @@ class Network:
         out = self._forward_to_loss(X, training=True)
         return self._backward(out, T)
 
-    def _backward(self, out: np.ndarray, T: np.ndarray) -> float:
+    def _backward(self, out: np.ndarray, T: np.ndarray, scale: float = 1.0) -> float:
+        """Loss and backward pass; every layer's ``grads`` becomes ``scale`` · its gradient."""
+        grad_out = self._buffer("grad_out", out.shape, out.dtype)
         if self._fused:
-            loss, grad = self.loss.value_and_grad_logits(out, T)
+            loss, grad = self.loss.value_and_grad_logits(out, T, scale, out=grad_out)
             layers = self.layers[:-1]
         else:
-            loss, grad = self.loss.value_and_grad(out, T)
+            loss, grad = self.loss.value_and_grad(out, T, scale, out=grad_out)
             layers = self.layers
         for i in range(len(layers) - 1, self._first_trainable - 1, -1):
             grad = layers[i].backward(grad, need_input_grad=i > self._first_trainable)
@@ -186,11 +197,16 @@ class Network:
         """One update on a batch: forward, loss, backward, optimizer step.
 
         Returns the batch loss (before the update) and the number of correct predictions.
+        With plain SGD the learning rate is folded into the output gradient, lr·(a - y)/m,
+        so every layer's ``grads`` holds its step lr·g and the update is p -= g; use
+        :meth:`compute_gradients` for the gradients themselves.
         """
         out = self._forward_to_loss(X, training=True)
         correct = self._count_correct(out, T)
-        loss = self._backward(out, T)
-        self.optimizer.step(self.parameters(), self.gradients(), self._no_decay())
+        lr = self.optimizer.lr_to_fold
+        loss = self._backward(out, T, 1.0 if lr is None else lr)
+        self.optimizer.step(self.parameters(), self.gradients(), self._no_decay(),
+                            prescaled=lr is not None)
         return loss, correct
 
     def _count_correct(self, out: np.ndarray, T: np.ndarray) -> int:

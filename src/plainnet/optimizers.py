@@ -6,6 +6,12 @@ State (moments, momentum buffers) is kept per parameter name, never shared.
 Weight decay (L2) is added to the gradient, ``g ← g + weight_decay · p``, for
 every parameter not named in ``no_decay`` (the network passes its biases).
 
+Plain SGD (no momentum, no weight decay) lets the network fold the learning rate
+into the output gradient (``lr_to_fold``): the gradients then already are the
+steps, and ``step(..., prescaled=True)`` is one in-place subtraction per parameter.
+Every other update writes its temporaries into scratch arrays allocated once per
+parameter, so the hot loop allocates nothing.
+
 The tutorials' L2 term: network2.py adds ``(lmbda/n)·w`` to the gradient of a
 *summed* cost. With our mean losses this is ``weight_decay = lmbda / n`` at the
 same learning rate ``lr = eta`` (n: the size of the training set).
@@ -18,11 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from ._buffers import Buffers
 from ._validation import check_number, lookup
 
 
-class Optimizer:
-    """Base class: subclasses write one method, ``_update(p, g, state)``."""
+class Optimizer(Buffers):
+    """Base class: subclasses write one method, ``_update(p, g, state)``.
+
+    ``_update`` may use ``self._work`` (a scratch array shaped like ``p``, overwritten by
+    each call) for its temporaries; ``g`` must not be modified, it may be a layer's gradient.
+    """
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = float(check_number("lr", lr, low=0.0, low_open=True))
@@ -35,14 +46,36 @@ class Optimizer:
         params: Mapping[str, np.ndarray],
         grads: Mapping[str, np.ndarray],
         no_decay: Collection[str] = (),
+        prescaled: bool = False,
     ) -> None:
-        """One update of every parameter, in place."""
+        """One update of every parameter, in place.
+
+        ``prescaled``: the gradients already hold lr·g (see :attr:`lr_to_fold`), so the
+        update p ← p - lr·g is p -= g.
+        """
         self.iterations += 1
+        if prescaled:
+            if self.lr_to_fold is None:
+                raise ValueError(f"prescaled=True needs plain SGD (no momentum, no weight "
+                                 f"decay), got {self!r}")
+            for name, p in params.items():
+                p -= grads[name]
+            return
         for name, p in params.items():
             g = grads[name]
             if self.weight_decay and name not in no_decay:
-                g = g + p * p.dtype.type(self.weight_decay)
+                decayed = np.multiply(p, p.dtype.type(self.weight_decay),
+                                      out=self._buffer(f"{name} decayed", p.shape, p.dtype))
+                g = np.add(g, decayed, out=decayed)  # g + weight_decay·p
+            # each parameter has its own scratch array for _update's temporaries
+            self._work = self._buffer(name, p.shape, p.dtype)
             self._update(p, g, self.state.setdefault(name, {}))
+
+    @property
+    def lr_to_fold(self) -> float | None:
+        """The learning rate, when the update is p ← p - lr·g and nothing else: the network
+        may then multiply its output gradient by it and call ``step(prescaled=True)``."""
+        return None
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
@@ -75,17 +108,24 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0, got momentum=0.0")
         self.nesterov = bool(nesterov)
 
+    @property
+    def lr_to_fold(self) -> float | None:
+        return self.lr if not self.momentum and not self.weight_decay else None
+
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        f, work = p.dtype.type, self._work
         if self.momentum:
-            mu = p.dtype.type(self.momentum)
             b = state.get("momentum_buffer")
             if b is None:
                 b = state["momentum_buffer"] = g.copy()
             else:
-                b *= mu
+                b *= f(self.momentum)
                 b += g
-            g = g + mu * b if self.nesterov else b
-        p -= p.dtype.type(self.lr) * g
+            if self.nesterov:
+                g = np.add(g, np.multiply(b, f(self.momentum), out=work), out=work)  # g + μ·b
+            else:
+                g = b
+        p -= np.multiply(g, f(self.lr), out=work)  # lr·g
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
@@ -116,15 +156,17 @@ class Adam(Optimizer):
         if not state:
             state["m"], state["v"] = np.zeros_like(p), np.zeros_like(p)
         m, v, t = state["m"], state["v"], self.iterations
-        f = p.dtype.type
+        f, work = p.dtype.type, self._work
         m *= f(self.beta1)
-        m += f(1 - self.beta1) * g
+        m += np.multiply(g, f(1 - self.beta1), out=work)  # (1-β1)·g
         v *= f(self.beta2)
-        v += f(1 - self.beta2) * (g * g)
+        g2 = np.multiply(g, g, out=work)
+        v += np.multiply(g2, f(1 - self.beta2), out=work)  # (1-β2)·g²
         step_size = f(self.lr / (1 - self.beta1**t))
-        denom = np.sqrt(v) / f(np.sqrt(1 - self.beta2**t))
+        denom = np.divide(np.sqrt(v, out=work), f(np.sqrt(1 - self.beta2**t)), out=work)
         denom += f(self.eps)
-        p -= step_size * (m / denom)
+        update = np.divide(m, denom, out=work)  # m / denom
+        p -= np.multiply(update, step_size, out=work)
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
@@ -152,21 +194,24 @@ class RMSProp(Optimizer):
         self.momentum = float(check_number("momentum", momentum, low=0.0, high=1.0))
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        f = p.dtype.type
+        f, work = p.dtype.type, self._work
         if not state:
             state["square_avg"] = np.zeros_like(p)
             if self.momentum:
                 state["momentum_buffer"] = np.zeros_like(p)
         s = state["square_avg"]
         s *= f(self.rho)
-        s += f(1 - self.rho) * (g * g)
-        u = g / (np.sqrt(s) + f(self.eps))
+        g2 = np.multiply(g, g, out=work)
+        s += np.multiply(g2, f(1 - self.rho), out=work)  # (1-ρ)·g²
+        denom = np.sqrt(s, out=work)
+        denom += f(self.eps)
+        u = np.divide(g, denom, out=work)  # g / (sqrt(s) + ε)
         if self.momentum:
             b = state["momentum_buffer"]
             b *= f(self.momentum)
             b += u
             u = b
-        p -= f(self.lr) * u
+        p -= np.multiply(u, f(self.lr), out=work)
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "rho": self.rho, "eps": self.eps, "momentum": self.momentum,
