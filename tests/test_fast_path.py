@@ -1,0 +1,296 @@
+"""The fast path (scratch buffers, out=, the learning rate folded into the output gradient,
+the in-place ReLU backward) gives the numbers of a plain implementation written here.
+
+The reference below is the textbook version: fresh arrays everywhere, float64, every
+gradient computed from its equation (dZ = dA * g'(Z), dW = A_prevᵀ·dZ, db = Σ dZ,
+dA_prev = dZ·Wᵀ) and every optimizer from the torch.optim update rules.
+"""
+
+import numpy as np
+import pytest
+
+import plainnet as pn
+from plainnet.labels import one_hot
+
+# --- the plain reference ---------------------------------------------------------------------
+
+ACTIVATIONS = {  # name: (g(z), g'(z) given z and a = g(z))
+    "relu": (lambda z: np.maximum(z, 0), lambda z, a: (z > 0) * 1.0),
+    "leaky_relu": (lambda z: np.where(z > 0, z, 0.01 * z), lambda z, a: np.where(z > 0, 1, 0.01)),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z, a: a * (1 - a)),
+    "tanh": (np.tanh, lambda z, a: 1 - a**2),
+    "identity": (lambda z: z, lambda z, a: np.ones_like(z)),
+}
+
+
+def ref_softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Reference:
+    """An MLP in plain float64 NumPy: weights [W0, b0, W1, b1, ...]."""
+
+    def __init__(self, weights, hidden, output, loss, optimizer):
+        self.p = [np.array(w, dtype=np.float64) for w in weights]
+        self.hidden, self.output, self.loss, self.opt = hidden, output, loss, optimizer
+        self.state = [{} for _ in self.p]
+        self.t = 0
+
+    def forward(self, X):
+        A, cache = X, []
+        n_layers = len(self.p) // 2
+        for i in range(n_layers):
+            Z = A @ self.p[2 * i] + self.p[2 * i + 1]
+            cache.append((A, Z))
+            if i < n_layers - 1:
+                A = ACTIVATIONS[self.hidden][0](Z)
+            elif self.output == "softmax":
+                A = ref_softmax(Z)
+            else:
+                A = ACTIVATIONS[self.output][0](Z)
+        return A, cache
+
+    def gradients(self, X, T):
+        A, cache = self.forward(X)
+        n = len(X)
+        if self.loss == "cce":
+            loss = -np.sum(T * np.log(A)) / n
+            dZ = (A - T) / n
+        elif self.loss == "bce":
+            loss = -np.mean(T * np.log(A) + (1 - T) * np.log(1 - A))
+            dZ = (A - T) / A.size
+        else:  # mse
+            loss = np.mean((A - T) ** 2)
+            dA = 2 * (A - T) / A.size
+            dZ = dA * ACTIVATIONS[self.output][1](cache[-1][1], A)
+        grads = [None] * len(self.p)
+        for i in reversed(range(len(cache))):
+            A_prev, _ = cache[i]
+            grads[2 * i] = A_prev.T @ dZ  # dW = A_prevᵀ·dZ
+            grads[2 * i + 1] = dZ.sum(axis=0)  # db = Σ dZ
+            if i > 0:
+                dA = dZ @ self.p[2 * i].T  # dA_prev = dZ·Wᵀ
+                Z_prev = cache[i - 1][1]
+                dZ = dA * ACTIVATIONS[self.hidden][1](Z_prev, ACTIVATIONS[self.hidden][0](Z_prev))
+        return loss, grads, A
+
+    def step(self, X, T):
+        loss, grads, A = self.gradients(X, T)
+        self.t += 1
+        kind, h = self.opt
+        for i, (p, g) in enumerate(zip(self.p, grads, strict=True)):
+            if h.get("weight_decay") and i % 2 == 0:  # weights decay, biases do not
+                g = g + h["weight_decay"] * p
+            s = self.state[i]
+            if kind == "sgd":
+                mu = h.get("momentum", 0.0)
+                if mu:
+                    s["b"] = g.copy() if "b" not in s else mu * s["b"] + g
+                    g = g + mu * s["b"] if h.get("nesterov") else s["b"]
+                self.p[i] = p - h["lr"] * g
+            elif kind == "adam":
+                b1, b2, eps = 0.9, 0.999, 1e-8
+                s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+                s["v"] = b2 * s.get("v", 0) + (1 - b2) * g * g
+                m_hat = s["m"] / (1 - b1**self.t)
+                v_hat = s["v"] / (1 - b2**self.t)
+                self.p[i] = p - h["lr"] * m_hat / (np.sqrt(v_hat) + eps)
+            else:  # rmsprop
+                rho, eps, mu = 0.99, 1e-8, h.get("momentum", 0.0)
+                s["s"] = rho * s.get("s", 0) + (1 - rho) * g * g
+                u = g / (np.sqrt(s["s"]) + eps)
+                if mu:
+                    s["b"] = mu * s.get("b", 0) + u
+                    u = s["b"]
+                self.p[i] = p - h["lr"] * u
+        return loss, A
+
+
+def make_optimizer(kind, h):
+    cls = {"sgd": pn.SGD, "adam": pn.Adam, "rmsprop": pn.RMSProp}[kind]
+    return cls(**h)
+
+
+CASES = {  # id: (hidden, output, loss, n_outputs, (optimizer kind, hyperparameters))
+    "relu-softmax-sgd": ("relu", "softmax", "cce", 4, ("sgd", {"lr": 0.1})),
+    "relu-identity-mse-sgd": ("relu", "identity", "mse", 2, ("sgd", {"lr": 0.05})),
+    "relu-sigmoid-multilabel-sgd": ("relu", "sigmoid", "bce", 3, ("sgd", {"lr": 0.2})),
+    "tanh-sigmoid-nesterov-l2": ("tanh", "sigmoid", "bce", 1,
+                                 ("sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True,
+                                          "weight_decay": 1e-2})),
+    "sigmoid-identity-adam-l2": ("sigmoid", "identity", "mse", 2,
+                                 ("adam", {"lr": 0.01, "weight_decay": 1e-2})),
+    "tanh-softmax-adam": ("tanh", "softmax", "cce", 3, ("adam", {"lr": 0.01})),
+    "leaky-softmax-rmsprop-momentum": ("leaky_relu", "softmax", "cce", 3,
+                                       ("rmsprop", {"lr": 0.01, "momentum": 0.5})),
+    "relu-tanh-mse-rmsprop": ("relu", "tanh", "mse", 2, ("rmsprop", {"lr": 0.01})),
+}
+
+TOL = {"float32": {"rtol": 2e-4, "atol": 2e-5}, "float64": {"rtol": 1e-9, "atol": 1e-11}}
+
+
+def targets(loss, n, k, rng):
+    if loss == "cce":
+        return one_hot(rng.integers(0, k, n), k, dtype=np.float64)
+    if loss == "bce":
+        return (rng.random((n, k)) < 0.5).astype(np.float64)
+    return rng.normal(size=(n, k))
+
+
+def build(case, dtype, n_in=6):
+    hidden, output, loss, k, (kind, h) = CASES[case]
+    loss_name = {"cce": "categorical_crossentropy", "bce": "binary_crossentropy",
+                 "mse": "mse"}[loss]
+    net = pn.mlp([n_in, 8, 5, k], activation=hidden, output=output, loss=loss_name,
+                 optimizer=make_optimizer(kind, h), dtype=dtype, seed=3)
+    ref = Reference(net.get_weights(), hidden, output, loss, (kind, h))
+    return net, ref, loss, k
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_train_steps_match_the_plain_reference(case, dtype, rng):
+    net, ref, loss_kind, k = build(case, dtype)
+    batch_sizes = [16, 16, 5, 32, 1, 16]  # a last partial batch, new sizes, a size seen before
+    for bs in batch_sizes:
+        X = rng.normal(size=(bs, 6))
+        T = targets(loss_kind, bs, k, rng)
+        loss, correct = net.train_step(X.astype(dtype), T.astype(dtype))
+        ref_loss, A = ref.step(X, T)
+        np.testing.assert_allclose(loss, ref_loss, **TOL[dtype])
+        if loss_kind == "cce":
+            assert correct == np.count_nonzero(A.argmax(axis=1) == T.argmax(axis=1))
+        for p, p_ref in zip(net.get_weights(), ref.p, strict=True):
+            assert p.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(p, p_ref, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", ["relu-softmax-sgd", "relu-identity-mse-sgd",
+                                  "tanh-sigmoid-nesterov-l2", "tanh-softmax-adam"])
+def test_fit_with_a_last_partial_batch_matches_the_reference(case, dtype, rng):
+    net, ref, loss_kind, k = build(case, dtype)
+    n, bs = 37, 8  # batches of 8, 8, 8, 8 and 5
+    X = rng.normal(size=(n, 6))
+    T = targets(loss_kind, n, k, rng)
+    history = net.fit(X.astype(dtype), T.astype(dtype), epochs=2, batch_size=bs,
+                      shuffle=False, verbose=0)
+    for epoch in range(2):
+        weighted = 0.0
+        for start in range(0, n, bs):
+            loss, _ = ref.step(X[start:start + bs], T[start:start + bs])
+            weighted += loss * len(X[start:start + bs])
+        np.testing.assert_allclose(history["loss"][epoch], weighted / n, **TOL[dtype])
+    for p, p_ref in zip(net.get_weights(), ref.p, strict=True):
+        np.testing.assert_allclose(p, p_ref, **TOL[dtype])
+
+
+def test_plain_sgd_folds_the_learning_rate_into_the_gradients(rng):
+    net, ref, _, k = build("relu-softmax-sgd", "float64")
+    X = rng.normal(size=(10, 6))
+    T = targets("cce", 10, k, rng)
+    _, ref_grads, _ = ref.gradients(X, T)
+
+    net.compute_gradients(X, T)  # the gradients themselves
+    for g, g_ref in zip(net.gradients().values(), ref_grads, strict=True):
+        np.testing.assert_allclose(g, g_ref, rtol=1e-10, atol=1e-12)
+
+    net.train_step(X, T)  # the steps lr·g, subtracted as they are
+    for g, g_ref in zip(net.gradients().values(), ref_grads, strict=True):
+        np.testing.assert_allclose(g, 0.1 * g_ref, rtol=1e-10, atol=1e-12)
+    assert net.optimizer.lr_to_fold == 0.1
+    assert pn.SGD(0.1, momentum=0.9).lr_to_fold is None
+    assert pn.SGD(0.1, weight_decay=1e-4).lr_to_fold is None
+    assert pn.Adam().lr_to_fold is None
+
+
+def test_prescaled_step_needs_plain_sgd():
+    p, g = {"w": np.ones(3)}, {"w": np.ones(3)}
+    with pytest.raises(ValueError, match="prescaled=True needs plain SGD"):
+        pn.Adam().step(p, g, prescaled=True)
+    pn.SGD(0.5).step(p, g, prescaled=True)
+    np.testing.assert_array_equal(p["w"], np.zeros(3))  # p -= g, the step already in g
+
+
+def test_buffers_are_kept_per_batch_size_and_reallocated_when_it_changes(rng):
+    net, _, _, k = build("relu-softmax-sgd", "float32")
+    dense, relu = net.layers[0], net.layers[1]
+
+    def step(n):
+        net.train_step(rng.normal(size=(n, 6)).astype(np.float32),
+                       one_hot(rng.integers(0, k, n), k))
+
+    step(16)
+    z, mask, ones = dense._buffers["z"], relu._buffers["mask"], net.layers[2]._buffers["ones"]
+    step(16)
+    assert dense._buffers["z"] is z and relu._buffers["mask"] is mask  # allocated once
+    assert net.layers[2]._buffers["ones"] is ones
+    step(5)  # a last partial batch
+    assert dense._buffers["z"].shape == (5, 8) and relu._buffers["mask"].shape == (5, 8)
+    assert net.layers[2]._buffers["ones"].shape == (5,)
+    np.testing.assert_array_equal(net.layers[2]._buffers["ones"], 1)  # a fresh one, filled
+    step(16)
+    assert dense._buffers["z"].shape == (16, 8)
+
+
+def test_optimizer_scratch_is_allocated_once_per_parameter(rng):
+    net, _, _, k = build("tanh-softmax-adam", "float32")
+    X = rng.normal(size=(16, 6)).astype(np.float32)
+    T = one_hot(rng.integers(0, k, 16), k)
+    net.train_step(X, T)
+    scratch = dict(net.optimizer._buffers)
+    assert set(scratch) == set(net.parameters())
+    net.train_step(X, T)
+    assert all(net.optimizer._buffers[name] is a for name, a in scratch.items())
+
+
+@pytest.mark.parametrize("case", ["relu-softmax-sgd", "tanh-softmax-adam",
+                                  "relu-sigmoid-multilabel-sgd", "relu-identity-mse-sgd"])
+def test_predict_between_train_steps_changes_nothing(case, rng):
+    net_a, _, loss_kind, k = build(case, "float32")
+    net_b, _, _, _ = build(case, "float32")
+    X_other = rng.normal(size=(16, 6)).astype(np.float32)  # the batch size used in training
+    held = []
+    for _ in range(4):
+        X = rng.normal(size=(16, 6)).astype(np.float32)
+        T = targets(loss_kind, 16, k, rng).astype(np.float32)
+        P = net_a.predict_proba(X_other)
+        held.append((P, P.copy()))
+        for out in (net_a.forward(X_other), net_a.layers[0].forward(X_other),
+                    net_a.layers[1].forward(net_a.layers[0].forward(X_other))):
+            held.append((out, out.copy()))
+        net_a.evaluate(X_other, T)
+        out_a = net_a.train_step(X, T)
+        out_b = net_b.train_step(X, T)
+        assert out_a == out_b
+    for a, b in zip(net_a.get_weights(), net_b.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # bit for bit
+    for P, P_copy in held:  # outside training, fresh arrays: training did not overwrite them
+        np.testing.assert_array_equal(P, P_copy)
+
+
+def test_training_leaves_the_callers_arrays_alone(rng):
+    # ReLU first: its forward reads X and must not write into it
+    net = pn.Network([pn.ReLU(), pn.Dense(6, 4, seed=0), pn.ReLU(), pn.Dense(4, 3, seed=1),
+                      pn.Softmax()], loss="categorical_crossentropy", optimizer=pn.SGD(0.1))
+    X = rng.normal(size=(16, 6)).astype(np.float32)
+    T = one_hot(rng.integers(0, 3, 16), 3)
+    X0, T0 = X.copy(), T.copy()
+    net.train_step(X, T)
+    net.fit(X, T, epochs=2, batch_size=None, verbose=0)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(T, T0)
+
+
+def test_relu_backward_is_the_mask_times_the_gradient(rng):
+    relu = pn.ReLU()
+    z = rng.normal(size=(7, 5))
+    a = relu.forward(z, training=True)
+    np.testing.assert_array_equal(a, np.maximum(z, 0))
+    grad = rng.normal(size=(7, 5))
+    expected = grad * (z > 0)
+    dz = relu.backward(grad.copy())
+    np.testing.assert_array_equal(dz, expected)
