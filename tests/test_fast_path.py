@@ -294,3 +294,14 @@ def test_relu_backward_is_the_mask_times_the_gradient(rng):
     expected = grad * (z > 0)
     dz = relu.backward(grad.copy())
     np.testing.assert_array_equal(dz, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_matches_the_plain_reference(dtype, rng):
+    drop, ref_rng = pn.Dropout(0.3, seed=5), np.random.default_rng(5)
+    for n in (9, 9, 4):  # the same stream of draws as a plain keep mask / (1 - rate)
+        x, grad = rng.normal(size=(n, 6)).astype(dtype), rng.normal(size=(n, 6)).astype(dtype)
+        mask = (ref_rng.random((n, 6), dtype=dtype) >= 0.3) / dtype(0.7)
+        np.testing.assert_array_equal(drop.forward(x, training=True), x * mask)
+        np.testing.assert_array_equal(drop.backward(grad), grad * mask)
+    np.testing.assert_array_equal(drop.forward(x), x)  # nothing at prediction time

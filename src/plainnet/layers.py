@@ -158,8 +158,9 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             self._mask = None
             return x
-        keep = self._rng.random(x.shape, dtype=x.dtype) >= self.rate
-        self._mask = keep / x.dtype.type(1.0 - self.rate)
+        u = self._rng.random(x.shape, dtype=x.dtype, out=self._buffer("mask", x.shape, x.dtype))
+        keep = np.greater_equal(u, self.rate, out=self._buffer("keep", x.shape, bool))
+        self._mask = np.divide(keep, x.dtype.type(1.0 - self.rate), out=u)  # kept: 1/(1 - rate)
         return np.multiply(x, self._mask, out=self._buffer("a", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
