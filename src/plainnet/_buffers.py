@@ -17,7 +17,10 @@ class Buffers:
                 fill: float | None = None) -> np.ndarray:
         """A scratch array owned by this object. Its contents are whatever was last written,
         except that a new one is filled with ``fill`` when given (for constant buffers)."""
-        buffers = self.__dict__.setdefault("_buffers", {})
+        try:
+            buffers = self._buffers
+        except AttributeError:  # a subclass that did not create it in __init__
+            buffers = self._buffers = {}
         buf = buffers.get(key)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
             buf = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)

@@ -14,10 +14,11 @@ from ._validation import check_number, lookup
 from .layers import Layer
 
 
-def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def sigmoid(z: np.ndarray, out: np.ndarray | None = None,
+            exp_neg_abs: np.ndarray | None = None) -> np.ndarray:
     """σ(z) = 1 / (1 + e^-z), computed without overflow for any z: e^-|z| never exceeds 1.
-    Written into ``out`` when given."""
-    e = np.exp(-np.abs(z))
+    Written into ``out`` when given; ``exp_neg_abs`` is e^-|z| when the caller has it."""
+    e = np.exp(-np.abs(z)) if exp_neg_abs is None else exp_neg_abs
     return np.divide(np.where(z >= 0, 1, e), 1 + e, out=out)
 
 

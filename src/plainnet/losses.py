@@ -146,10 +146,15 @@ class BinaryCrossEntropy(Loss):
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray, scale: float = 1.0,
                               out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-        grad = sigmoid(z, out=out)
+        # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), and σ(z) needs e^-|z| too
+        e = np.exp(-np.abs(z))
+        softplus = np.maximum(z, 0)
+        softplus += np.log1p(e)
+        loss = float(softplus.sum() - np.vdot(t, z)) / z.size
+        grad = sigmoid(z, out=out, exp_neg_abs=e)
         grad -= t
         grad *= z.dtype.type(scale / z.size)  # scale·(σ(z) - t)/(nk)
-        return self.value_logits(z, t), grad
+        return loss, grad
 
 
 LOSSES: dict[str, type[Loss]] = {

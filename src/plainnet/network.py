@@ -205,7 +205,8 @@ class Network(Buffers):
         correct = self._count_correct(out, T)
         lr = self.optimizer.lr_to_fold
         loss = self._backward(out, T, 1.0 if lr is None else lr)
-        self.optimizer.step(self.parameters(), self.gradients(), self._no_decay(),
+        no_decay = self._no_decay() if self.optimizer.weight_decay else ()
+        self.optimizer.step(self.parameters(), self.gradients(), no_decay,
                             prescaled=lr is not None)
         return loss, correct
 
@@ -215,7 +216,8 @@ class Network(Buffers):
             return 0
         if self.multilabel or T.shape[1] == 1:
             threshold = 0.0 if self._fused else 0.5
-            return int(np.count_nonzero(np.all((out >= threshold) == (T >= 0.5), axis=1)))
+            hits = (out >= threshold) == (T >= 0.5)
+            return int(np.count_nonzero(hits if T.shape[1] == 1 else np.all(hits, axis=1)))
         return int(np.count_nonzero(out.argmax(axis=1) == T.argmax(axis=1)))
 
     # --- the public boundary --------------------------------------------------------------
