@@ -228,12 +228,14 @@ def fit(
     rng = np.random.default_rng(seed) if seed is not None else network._rng
     history = History()
     progress = _Progress(verbose, epochs, n_batches)
-    progress.say(f"Training on {n} samples" + (f", validating on {len(val[0])}" if val else "")
-                 + f": {epochs} epochs of {n_batches} batches")
     for cb in callbacks:
         cb.set_network(network)
         cb.on_train_begin()
     with _catch_interrupt() as interrupt:
+        # said once Ctrl-C is caught: from this line on, an interrupt stops cleanly
+        progress.say(f"Training on {n} samples"
+                     + (f", validating on {len(val[0])}" if val else "")
+                     + f": {epochs} epochs of {n_batches} batches")
         try:
             for epoch in range(1, epochs + 1):
                 for cb in callbacks:
