@@ -4,6 +4,7 @@ import fcntl
 import os
 import pty
 import re
+import select
 import signal
 import struct
 import subprocess
@@ -64,6 +65,7 @@ def work(tmp_path_factory):
 
 # --- train ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_train_with_no_options_as_the_readme_says(tmp_path):
     result = plainnet("train", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -304,17 +306,22 @@ def run_in_pty(args):
     proc = subprocess.Popen([sys.executable, "-m", "plainnet", *args], env=ENV, stdin=slave,
                             stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=60), b"".join(chunks).decode()
+    chunks, deadline = [], time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([master], [], [], 1.0)[0]:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return proc.wait(timeout=10), b"".join(chunks).decode()
+    finally:
+        proc.kill()
+        os.close(master)
 
 
 def test_progress_bar_on_a_terminal_plain_lines_in_a_pipe(tmp_path):
