@@ -16,6 +16,7 @@ point ``path=`` at a copy you have.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import re
 from collections.abc import Callable
@@ -25,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from . import _csv
 from ._idx import DataFileError, read_idx_pair
+from ._pickle import read_mnist_pkl
 from ._validation import check_number
 from .labels import from_one_hot, one_hot
 
@@ -207,11 +210,83 @@ def _load_mnist(path: Any = None) -> Split:
     return _load_idx_dir(Path(path), "mnist")
 
 
+def _load_mnist_pkl(path: Any = None, validation: str = "merge") -> Split:
+    if validation not in ("merge", "drop"):
+        raise ValueError(f"validation must be 'merge' or 'drop', got {validation!r}")
+    if path is None:
+        raise DataFileError(
+            "mnist-pkl: pass path= to network2.py's mnist.pkl.gz (or its directory); it is "
+            "data/mnist.pkl.gz in the repository of Michael Nielsen's book 'Neural Networks "
+            "and Deep Learning' (mnielsen/neural-networks-and-deep-learning). plainnet "
+            "downloads nothing")
+    path = Path(path)
+    if path.is_dir():
+        found = [path / n for n in ("mnist.pkl.gz", "mnist.pkl") if (path / n).is_file()]
+        if not found:
+            raise DataFileError(f"mnist-pkl: {path} holds neither mnist.pkl.gz nor mnist.pkl")
+        path = found[0]
+    train, val, test = read_mnist_pkl(path)
+    if validation == "merge":  # 50,000 + 10,000: the 60,000 training images of MNIST
+        train = (np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]]))
+    return train, test
+
+
+def _csv_files(path: Any) -> tuple[Path, Path | None]:
+    """The train and test CSV files that ``path`` names: one file, or a directory's pair."""
+    if path is None:
+        raise DataFileError("csv: pass path= to a CSV file (label in the first column) or to a "
+                            "directory holding one *train*.csv and one *test*.csv")
+    path = Path(path)
+    if path.is_dir():
+        return _csv.find_csv_pair(path)
+    if not path.is_file():
+        raise DataFileError(f"csv: {path} is neither a file nor a directory")
+    return path, None
+
+
+def _csv_pixel_max(train: Path, pixel_max: Any) -> float | None:
+    """``"auto"``: 255 for rows of 784 features (MNIST's 28x28 bytes), else no scaling."""
+    if pixel_max == "auto":
+        return 255.0 if _csv.n_features(train) == 784 else None
+    if pixel_max is None:
+        return None
+    return float(check_number("pixel_max", pixel_max, low=0.0, low_open=True))
+
+
+def _load_csv(path: Any = None, pixel_max: Any = "auto", test_fraction: float = TEST_FRACTION
+              ) -> Split:
+    train, test = _csv_files(path)
+    scale = _csv_pixel_max(train, pixel_max)
+    X, y = _csv.read_csv(train, scale)
+    if test is None:
+        (X, y), (X_te, y_te) = train_val_split(X, y, test_fraction, seed=_SPLIT_SEED)
+        return (X, y), (X_te, y_te)
+    X_te, y_te = _csv.read_csv(test, scale)
+    if X_te.shape[1] != X.shape[1]:
+        raise DataFileError(f"{test}: rows of {X_te.shape[1]} features, but {train} has "
+                            f"{X.shape[1]}")
+    return (X, y), (X_te, y_te)
+
+
+def _csv_metadata(path: Any = None, pixel_max: Any = "auto", **_: Any) -> dict[str, Any]:
+    """Image metadata when the values are pixels (``pixel_max``) of a square image."""
+    if path is None:
+        return {}
+    train, _test = _csv_files(path)
+    scale = _csv_pixel_max(train, pixel_max)
+    if scale is None:
+        return {}
+    n = _csv.n_features(train)
+    side = math.isqrt(n)
+    shape = {"image_shape": [side, side]} if side * side == n else {}
+    return {**shape, "pixel_max": scale}
+
+
 @dataclass(frozen=True)
 class _Set:
     load: Callable[..., Split]
     source: str
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] | Callable[..., dict[str, Any]]
     present: Callable[[], bool]
     takes_path: bool = False
 
@@ -239,6 +314,15 @@ _SETS: dict[str, _Set] = {
                           _MNIST_META, lambda: _fashion_dir() is not None, takes_path=True),
     "mnist": _Set(_load_mnist, "any directory holding the four MNIST IDX files (path=)",
                   _MNIST_META, lambda: False, takes_path=True),
+    "mnist-pkl": _Set(_load_mnist_pkl,
+                      "network2.py's mnist.pkl.gz (path=); option validation='merge' (its "
+                      "10,000 validation images join the training set) or 'drop'",
+                      _MNIST_META, lambda: False, takes_path=True),
+    "csv": _Set(_load_csv,
+                "a CSV file (label first; header detected) or a directory with *train*.csv "
+                "and *test*.csv (path=); options pixel_max ('auto': 255 for 784 features), "
+                "test_fraction (one file only)",
+                _csv_metadata, lambda: False, takes_path=True),
 }
 
 
@@ -259,13 +343,30 @@ def available() -> dict[str, dict[str, Any]]:
     return {name: {"source": s.source, "present": s.present()} for name, s in _SETS.items()}
 
 
-def metadata(name: str) -> dict[str, Any]:
+def metadata(name: str, path: str | os.PathLike | None = None, **options: Any
+             ) -> dict[str, Any]:
     """What the inputs of a set are, for preprocessing new inputs the same way.
 
     ``{"image_shape": [rows, cols], "pixel_max": raw pixel value that maps to 1.0}`` for the
-    image sets, ``{}`` for the toy sets.
+    image sets, ``{}`` for the toy sets. For ``"csv"`` it depends on the file: pass the same
+    ``path`` and options as to :func:`load` (only the first line is read).
     """
-    return {k: list(v) if isinstance(v, list) else v for k, v in _lookup(name).metadata.items()}
+    entry = _lookup(name)
+    if callable(entry.metadata):
+        return entry.metadata(path, **_check_options(name, entry, path, options))
+    return {k: list(v) if isinstance(v, list) else v for k, v in entry.metadata.items()}
+
+
+def _check_options(name: str, entry: _Set, path: Any, options: dict[str, Any]
+                   ) -> dict[str, Any]:
+    accepted = [p for p in inspect.signature(entry.load).parameters if p != "path"]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"data set {name!r} takes the options {accepted}, got {unknown}")
+    if path is not None and not entry.takes_path:
+        raise ValueError(f"data set {name!r} is generated or shipped with a package and takes "
+                         f"no path=, got path={str(path)!r}")
+    return options
 
 
 def load(name: str, path: str | os.PathLike | None = None, **options: Any) -> Split:
@@ -276,11 +377,4 @@ def load(name: str, path: str | os.PathLike | None = None, **options: Any) -> Sp
     ``noise`` for the toy sets).
     """
     entry = _lookup(name)
-    accepted = [p for p in inspect.signature(entry.load).parameters if p != "path"]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise ValueError(f"data set {name!r} takes the options {accepted}, got {unknown}")
-    if path is not None and not entry.takes_path:
-        raise ValueError(f"data set {name!r} is generated or shipped with a package and takes "
-                         f"no path=, got path={str(path)!r}")
-    return entry.load(path, **options)
+    return entry.load(path, **_check_options(name, entry, path, options))
