@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 import zlib
 from pathlib import Path
@@ -136,7 +136,9 @@ def save(network: Network, path: str | os.PathLike) -> None:
     arrays.update({f"param/{n}": p for n, p in network.parameters().items()})
     arrays.update({f"optimizer/{n}/{k}": a for n, state in network.optimizer.state.items()
                    for k, a in state.items()})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # a fresh name beside the target; mode 0o666 lets the umask set permissions as for open()
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -287,6 +289,7 @@ def _fill(target: np.ndarray, value: np.ndarray, what: str) -> np.ndarray:
 
 #: network2.py's cost classes and the loss with the same gradient direction
 _NETWORK2_COSTS = {"CrossEntropyCost": "binary_crossentropy", "QuadraticCost": "mse"}
+_NETWORK2_KEYS = {"sizes", "weights", "biases", "cost"}
 
 
 def _load_network2(path: Path) -> Network:
@@ -306,6 +309,9 @@ def _load_network2(path: Path) -> Network:
 def _network2(data: dict[str, Any]) -> Network:
     from .network import Network
 
+    missing = sorted(_NETWORK2_KEYS - (set(data) if isinstance(data, dict) else set()))
+    if missing:
+        raise ValueError(f"it lacks {', '.join(map(repr, missing))}")
     sizes, cost = data["sizes"], data["cost"]
     if (not isinstance(sizes, list) or len(sizes) < 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1
