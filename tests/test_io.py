@@ -301,18 +301,10 @@ def test_arrays_that_do_not_fit_are_refused(saved, change, message):
     check_refused(saved, message)
 
 
-class RunsCode:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
-
-
-def test_a_hostile_object_array_is_refused_without_running_code(saved, tmp_path):
-    marker = tmp_path / "pwned"
-    evil = np.array([RunsCode(marker), 1], dtype=object)
-    rewrite(saved, change_arrays=lambda a: a.__setitem__("param/0.b", evil))
+def test_a_hostile_object_array_is_refused_without_running_code(saved, hostile):
+    evil, marker = hostile
+    array = np.array([evil, 1], dtype=object)
+    rewrite(saved, change_arrays=lambda a: a.__setitem__("param/0.b", array))
     check_refused(saved, "Object arrays cannot be loaded when allow_pickle=False")
     assert not marker.exists()
     with np.load(saved, allow_pickle=True) as archive:  # what plain unpickling would do
@@ -320,10 +312,10 @@ def test_a_hostile_object_array_is_refused_without_running_code(saved, tmp_path)
     assert marker.exists()
 
 
-def test_a_pickle_file_is_refused_without_running_code(tmp_path):
-    marker = tmp_path / "pwned"
+def test_a_pickle_file_is_refused_without_running_code(tmp_path, hostile):
+    evil, marker = hostile
     path = tmp_path / "model.npz"
-    path.write_bytes(pickle.dumps(RunsCode(marker)))
+    path.write_bytes(pickle.dumps(evil))
     check_refused(path, "not a model file")
     assert not marker.exists()
 
