@@ -189,8 +189,8 @@ def test_metadata_that_json_cannot_hold_is_refused_before_writing(tmp_path, data
     net = trained(data)
     net.save(path)
     before = path.read_bytes()
-    net.metadata["mean"] = np.zeros(3)
-    with pytest.raises(pn.ModelFileError, match="cannot be written as JSON"):
+    net.metadata["transform"] = np.sqrt
+    with pytest.raises(pn.ModelFileError, match=r"cannot be written as JSON.*ufunc"):
         net.save(path)
     assert path.read_bytes() == before and leftovers(tmp_path, {"model.npz"}) == []
 
@@ -379,3 +379,20 @@ def test_truncated_network2_json_is_refused(tmp_path, rng):
     network2_json(path, [4, 3, 2], "CrossEntropyCost", rng)
     path.write_text(path.read_text()[:-20])
     check_refused(path, "not a valid network2.py JSON model")
+
+
+def test_paths_may_start_with_a_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    build().save("~/m.npz")
+    assert (tmp_path / "m.npz").is_file() and pn.load("~/m.npz").n_inputs == 6
+
+
+def test_numpy_values_in_metadata_and_non_finite_history_are_kept(tmp_path, data):
+    net = trained(data)
+    net.metadata.update(pixel_max=np.float32(255.0), mean=np.arange(3.0), n=np.int64(4))
+    net.history.history["val_loss"] = [0.5, float("inf")]
+    net.save(tmp_path / "m.npz")
+    back = pn.load(tmp_path / "m.npz")
+    assert back.metadata["pixel_max"] == 255.0 and back.metadata["mean"] == [0.0, 1.0, 2.0]
+    assert back.metadata["n"] == 4
+    assert back.history["val_loss"] == [0.5, float("inf")]

@@ -353,7 +353,8 @@ def metadata(name: str, path: str | os.PathLike | None = None, **options: Any
     """
     entry = _lookup(name)
     if callable(entry.metadata):
-        return entry.metadata(path, **_check_options(name, entry, path, options))
+        options = _check_options(name, entry, path, options)
+        return entry.metadata(None if path is None else Path(path).expanduser(), **options)
     return {k: list(v) if isinstance(v, list) else v for k, v in entry.metadata.items()}
 
 
@@ -377,4 +378,5 @@ def load(name: str, path: str | os.PathLike | None = None, **options: Any) -> Sp
     ``noise`` for the toy sets).
     """
     entry = _lookup(name)
-    return entry.load(path, **_check_options(name, entry, path, options))
+    options = _check_options(name, entry, path, options)
+    return entry.load(None if path is None else Path(path).expanduser(), **options)

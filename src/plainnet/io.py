@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import secrets
 import zipfile
@@ -62,6 +63,18 @@ def _set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
         raise ValueError(f"random generator {state.get('bit_generator')!r}, expected "
                          f"{type(rng.bit_generator).__name__}")
     rng.bit_generator.state = state
+
+
+def _has_rng(layer: Layer) -> bool:
+    """Layers that draw random numbers while training (Dropout) keep a generator."""
+    return isinstance(getattr(layer, "_rng", None), np.random.Generator)
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays in ``network.metadata`` as JSON numbers and lists."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} {value!r} is not a JSON value")
 
 
 def _check_savable(network: Network, path: Path) -> None:
@@ -109,12 +122,15 @@ def _header(network: Network) -> dict[str, Any]:
         "optimizer_iterations": opt.iterations,
         "optimizer_state": {name: sorted(state) for name, state in opt.state.items()},
         "parameters": {name: list(p.shape) for name, p in network.parameters().items()},
-        "history": {"epoch": network.history.epoch, "history": network.history.history},
+        # JSON has no NaN or infinity: such a value (a diverged val_loss) is kept as "inf", …
+        "history": {"epoch": network.history.epoch,
+                    "history": {k: [v if math.isfinite(v) else repr(v) for v in vals]
+                                for k, vals in network.history.history.items()}},
         "metadata": network.metadata,
         "multilabel": network.multilabel,
         "rng": {"network": _rng_state(network._rng),
                 "layers": {str(i): _rng_state(layer._rng) for i, layer in
-                           enumerate(network.layers) if isinstance(layer, Dropout)}},
+                           enumerate(network.layers) if _has_rng(layer)}},
     }
 
 
@@ -125,10 +141,10 @@ def save(network: Network, path: str | os.PathLike) -> None:
     written next to the target under a temporary name and renamed over it, so a failed
     save leaves an existing file byte for byte as it was and no temporary file behind.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     _check_savable(network, path)
     try:
-        header = json.dumps(_header(network), allow_nan=False).encode()
+        header = json.dumps(_header(network), allow_nan=False, default=_plain).encode()
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: network.metadata or the history cannot be written as "
                              f"JSON ({exc}); not saved") from None
@@ -159,7 +175,7 @@ def load(path: str | os.PathLike) -> Network:
     Raises :class:`ModelFileError` (a ValueError) naming the file when it is neither, or is
     corrupt, truncated, of an unknown format version, or holds anything but numbers.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     with open(path, "rb") as f:
         start = f.read(4)
     if start.startswith(b"PK\x03\x04"):
@@ -268,8 +284,8 @@ def _build(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
     _set_rng_state(network._rng, header["rng"]["network"])
     for i, state in header["rng"]["layers"].items():
         layer = network.layers[int(i)]
-        if not isinstance(layer, Dropout):
-            raise ModelFileError(f"random generator state for layer {i}, which is not Dropout")
+        if not _has_rng(layer):
+            raise ModelFileError(f"random generator state for layer {i}, which has none")
         _set_rng_state(layer._rng, state)
     return network
 
