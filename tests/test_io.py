@@ -274,7 +274,11 @@ def test_an_unknown_version_is_refused(saved):
     (lambda h: h.update(format="kerasish"), "not a plainnet model file"),
     (lambda h: h["architecture"].__setitem__(1, {"class": "Evil", "config": {}}),
      "unknown layer class 'Evil'"),
-    (lambda h: h["architecture"][0]["config"].update(fan_out=17), "does not describe"),
+    (lambda h: h["architecture"][0]["config"].update(fan_out=10**9),
+     r"layer 0 is Dense\(6, 1000000000\), but its stored weights are \(6, 16\)"),
+    (lambda h: h["architecture"].insert(0, h["architecture"][0]),
+     r"layer 1 is Dense\(6, 16\), but its stored weights are missing"),
+    (lambda h: h["architecture"][2]["config"].update(rate=2.0), "does not describe.*rate"),
     (lambda h: h["hyperparameters"]["optimizer"].update({"class": "os.system"}),
      "unknown optimizer class"),
     (lambda h: h["hyperparameters"].update(loss="hinge"), "unknown loss 'hinge'"),
@@ -288,7 +292,12 @@ def test_a_header_that_does_not_fit_is_refused(saved, change, message):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda a: a.__setitem__("param/0.W", a["param/0.W"][:, :4]), "parameter 0.W is float32"),
+    (lambda a: a.__setitem__("param/0.W", a["param/0.W"][:, :4]),
+     r"layer 0 is Dense\(6, 16\), but its stored weights are \(6, 4\)"),
+    (lambda a: a.__setitem__("param/0.b", a["param/0.b"][:4]),
+     r"parameter 0.b is float32 of shape \(4,\), expected float32 of shape \(16,\)"),
+    (lambda a: a.__setitem__("optimizer/3.W/v", a["optimizer/3.W/v"].T),
+     r"optimizer state 3.W/v is float32 of shape \(8, 16\)"),
     (lambda a: a.__setitem__("param/0.W", a["param/0.W"].astype(np.float64)), "float64"),
     (lambda a: a["param/0.b"].__setitem__(0, np.inf), "parameter 0.b holds NaN"),
     (lambda a: a.pop("optimizer/0.W/m"), "the archive holds arrays"),

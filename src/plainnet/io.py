@@ -233,11 +233,17 @@ def _build(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
 
     hyper = header["hyperparameters"]
     layers = []
-    for spec in header["architecture"]:
+    for i, spec in enumerate(header["architecture"]):
         cls = _LAYERS.get(spec["class"])
         if cls is None:
             raise ModelFileError(f"unknown layer class {spec['class']!r}")
         config = dict(spec["config"])
+        if cls is Dense:  # checked before building, so a forged size cannot exhaust memory
+            stored = arrays.get(f"param/{i}.W")
+            declared = (config.get("fan_in"), config.get("fan_out"))
+            if stored is None or stored.shape != declared:
+                raise ModelFileError(f"layer {i} is Dense{declared}, but its stored weights "
+                                     f"are {'missing' if stored is None else stored.shape}")
         init = config.pop("init", None) if cls is Dense else None
         layer = cls(**config)
         if init is not None:  # only names the first draw, which the saved weights replace
