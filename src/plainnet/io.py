@@ -80,7 +80,7 @@ def _plain(value: Any) -> Any:
 def _check_savable(network: Network, path: Path) -> None:
     """Refuse, before writing anything, a network that the file could not hold or rebuild."""
     for i, layer in enumerate(network.layers):
-        if type(layer).__name__ not in _LAYERS or type(layer) is not _LAYERS[type(layer).__name__]:
+        if _LAYERS.get(type(layer).__name__) is not type(layer):
             raise ModelFileError(f"{path}: cannot save layer {i} of type "
                                  f"{type(layer).__name__}; model files hold only "
                                  f"{', '.join(_LAYERS)}")
