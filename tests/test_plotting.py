@@ -38,16 +38,6 @@ def save(fig, tmp_path, name):
     return check_png(path)
 
 
-def test_import_plainnet_stays_light():
-    code = ("import sys, plainnet, plainnet.callbacks, plainnet.plotting; "
-            "heavy = [m for m in ('matplotlib', 'tqdm', 'PIL', 'sklearn') if m in sys.modules]; "
-            "print(heavy)")
-    env = {**os.environ, "PYTHONPATH": SRC}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True).stdout
-    assert out.strip() == "[]"
-
-
 def test_plots_leave_pyplot_alone(digits, tmp_path):
     code = ("import sys, numpy as np, plainnet as pn; from plainnet import plotting; "
             "net = pn.mlp([2, 3, 2], seed=0); X = np.random.default_rng(0).normal(size=(9, 2)); "
