@@ -98,6 +98,25 @@ def test_train_options_reach_the_network(work, tmp_path):
     assert len(net.history) == 3 and not (tmp_path / "curves.png").exists()
 
 
+def test_a_csv_model_is_evaluated_on_its_recorded_files(work, tmp_path):
+    _, _, X, y = work
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = np.column_stack([y, np.round(X * 16)]).astype(int)
+    np.savetxt(data / "my_train.csv", rows[:300], fmt="%d", delimiter=",")
+    np.savetxt(data / "my_test.csv", rows[300:], fmt="%d", delimiter=",")
+    trained = plainnet("train", "--dataset", "csv", "--path", "data", "--hidden", "16",
+                       "--epochs", "2", "--out", "csv.npz", "--no-plot", "-q", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = plainnet("evaluate", tmp_path / "csv.npz", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert f"on csv (test split, {len(rows) - 300} samples)" in result.stdout
+    test_accuracy = re.search(r"Test accuracy: ([0-9.]+)", trained.stdout).group(1)
+    assert f"Accuracy: {test_accuracy}" in result.stdout
+
+
 def test_train_writes_the_curves(work):
     d, result, _, _ = work
     check_png(d / "curves.png")
