@@ -11,6 +11,7 @@ import subprocess
 import sys
 import termios
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,11 @@ def work(tmp_path_factory):
     pn.mlp([2, 4, 2], seed=0).save(d / "toy.npz")  # trained on no images
     (d / "notes.txt").write_text("hello\n")
     (d / "fake.png").write_text("not an image\n")
+    np.save(d / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (d / "truncated.npy").write_bytes((d / "rows.npy").read_bytes()[:100])
+    (d / "words.csv").write_text("1,2\n3,x\n")
+    (d / "empty.csv").write_text("")
+    (d / "header.csv").write_text("a,b\n")
     return d, result, X, y
 
 
@@ -256,6 +262,11 @@ FILE_ERRORS = [
     (("evaluate", "{d}/notes.txt"), "notes.txt: not a model file"),
     (("predict", "{d}/model.npz", "{d}/missing.npy"), "missing.npy: no such file"),
     (("predict", "{d}/model.npz", "{d}/fake.png"), "fake.png"),
+    (("predict", "{d}/model.npz", "{d}/objects.npy"), "objects.npy: not a .npy file of numbers"),
+    (("predict", "{d}/model.npz", "{d}/truncated.npy"), "truncated.npy: not a .npy file"),
+    (("predict", "{d}/model.npz", "{d}/words.csv"), "words.csv: not a CSV table of numbers"),
+    (("predict", "{d}/model.npz", "{d}/empty.csv"), "empty.csv: empty file"),
+    (("predict", "{d}/model.npz", "{d}/header.csv"), "header.csv: expected rows of numbers"),
     (("train", "--dataset", "mnist"), "mnist: pass path="),
     (("train", "--dataset", "fashion-mnist", "--path", "{d}"), "lacks train-images"),
     (("train", "--optimizer", "sgd", "--lr", "1e30", "--no-out", "--no-plot"),
@@ -272,6 +283,31 @@ def test_user_errors_are_one_line_and_exit_2_for_usage_1_for_files(work, status,
     d = work[0]
     result = plainnet(*[a.format(d=d) for a in args], cwd=d)
     assert_one_line_error(result, status, message)
+
+
+def test_warnings_are_shown_after_the_run_but_not_after_a_divergence(monkeypatch):
+    from argparse import Namespace
+
+    import plainnet.cli
+
+    shown = []
+    monkeypatch.setattr(warnings, "showwarning", lambda message, *args: shown.append(message))
+
+    def warns(args):
+        warnings.warn("careful", UserWarning, stacklevel=1)
+        return 0
+
+    assert plainnet.cli._run_quietly_if_diverged(Namespace(run=warns)) == 0
+    assert [str(m) for m in shown] == ["careful"]
+
+    def diverges(args):
+        warnings.warn("overflow encountered", RuntimeWarning, stacklevel=1)
+        raise pn.DivergenceError(3, 1e9)
+
+    shown.clear()
+    with pytest.raises(pn.DivergenceError):
+        plainnet.cli._run_quietly_if_diverged(Namespace(run=diverges))
+    assert shown == []
 
 
 def test_a_failed_train_writes_nothing(work, tmp_path):

@@ -232,45 +232,49 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
 def _read_rows(path: str, network: Any) -> np.ndarray:
     """Rows ``(n, n_inputs)`` from a .npy or .csv file (a header line is skipped). Rows of
     raw pixels (values above 1) of an image model are scaled by its ``pixel_max``."""
+    from ._idx import DataFileError
+
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no such file")
     suffix = Path(path).suffix.lower()
     if suffix == ".npy":
         try:
             rows = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise ValueError(f"{path}: not a numeric .npy file ({exc})") from None
+        except (ValueError, EOFError) as exc:  # object arrays, truncated files
+            raise DataFileError(f"{path}: not a .npy file of numbers ({exc})") from None
     elif suffix == ".csv":
-        rows = _read_csv(path)
+        rows = _read_csv(Path(path))
     else:
         raise UsageError(f"{path}: unknown input type {suffix or '(no suffix)'!r}; give .npy "
                          "or .csv files of rows, or images (.png, .jpg)")
-    if rows.dtype.kind not in "biuf" or rows.ndim not in (1, 2):
-        raise ValueError(f"{path}: expected numbers in rows, got {rows.dtype} of shape "
-                         f"{rows.shape}")
+    if rows.dtype.kind not in "biuf" or rows.ndim not in (1, 2) or rows.size == 0:
+        raise DataFileError(f"{path}: expected rows of numbers, got {rows.dtype} of shape "
+                            f"{rows.shape}")
     rows = rows.reshape(1, -1) if rows.ndim == 1 else rows
     if rows.shape[1] != network.n_inputs:
         raise ValueError(f"{path}: rows of {rows.shape[1]} values, the model takes "
                          f"{network.n_inputs}")
     rows = rows.astype(np.float64)
     pixel_max = network.metadata.get("pixel_max")
-    if pixel_max and rows.size and rows.max() > 1.0:
+    if pixel_max and rows.max() > 1.0:
         rows = rows / float(pixel_max)
     return rows
 
 
-def _read_csv(path: str) -> np.ndarray:
-    with open(path, encoding="utf-8") as f:
-        first = f.readline()
+def _read_csv(path: Path) -> np.ndarray:
+    """A CSV table of numbers, with or without a header line."""
+    from ._csv import has_header
+    from ._idx import DataFileError
+
+    if path.stat().st_size == 0:
+        raise DataFileError(f"{path}: empty file: expected rows of numbers")
+    skip = 1 if has_header(path) else 0
     try:
-        np.array(first.strip().split(","), dtype=np.float64)
-        skip = 0
-    except ValueError:
-        skip = 1  # a header line
-    try:
-        return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
+        with warnings.catch_warnings():  # a header without rows: reported by the caller
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
     except ValueError as exc:
-        raise ValueError(f"{path}: not a CSV file of numbers ({exc})") from None
+        raise DataFileError(f"{path}: not a CSV table of numbers ({exc})") from None
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -434,18 +438,17 @@ def _run_quietly_if_diverged(args: argparse.Namespace) -> int:
     DivergenceError says it all in one line. Other warnings are shown once it ends."""
     from .training import DivergenceError
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
-        diverged = False
-        try:
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
             return args.run(args)
-        except DivergenceError:
-            diverged = True
-            raise
-        finally:
-            if not diverged:
-                for w in caught:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    except DivergenceError:
+        caught = []
+        raise
+    finally:  # outside catch_warnings: shown, not recorded again
+        for w in caught:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _exit_status(exc: BaseException) -> int | None:
