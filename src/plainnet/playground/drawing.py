@@ -33,8 +33,9 @@ def parse_image(value: Any) -> np.ndarray:
         raise RequestError(f"image rows must all be lists of the same length, {MIN_SIDE} to "
                            f"{MAX_SIDE} numbers; got row lengths {sorted(widths)[:5]}")
     image = np.asarray(value)
-    if image.dtype.kind not in "iuf":
-        raise RequestError(f"image must hold only numbers, got values of type {image.dtype}")
+    if image.dtype.kind not in "iuf" or image.ndim != 2:
+        raise RequestError("image must hold only numbers, one per pixel; got values of type "
+                           f"{image.dtype} in {image.ndim} dimensions")
     if not (np.isfinite(image).all() and image.min() >= 0 and image.max() <= 255):
         raise RequestError(f"image values must lie in [0, 255], got {image.min()} to "
                            f"{image.max()} in a {len(value)}x{width} image")

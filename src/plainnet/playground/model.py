@@ -36,13 +36,13 @@ class DrawModel:
     def predict(self, ink: np.ndarray) -> dict[str, Any]:
         """Probabilities for a drawing (ink (h, w) in [0, 1]), with the input it became."""
         image = preprocess(ink, self.image_shape)
-        p = self.network.predict_proba(image.reshape(1, -1))[0].astype(np.float64)
+        p = np.round(self.network.predict_proba(image.reshape(1, -1))[0].astype(np.float64), 4)
         best = int(p.argmax())
         return {
             "class": best,
             "label": self.classes[best],
             "probability": float(p[best]),
-            "probabilities": np.round(p, 4).tolist(),
+            "probabilities": p.tolist(),
             "classes": self.classes,
             "input": np.round(image, 3).tolist(),
         }
