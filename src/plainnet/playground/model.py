@@ -1,7 +1,7 @@
 """The Draw page's model: a network that reads square images, from a file or trained at start-up.
 
 Without ``--model`` the playground trains a small network on scikit-learn's 8x8 digits when it
-starts (a few seconds), and the page says so.
+starts (about a second), and the page says so.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import Softmax
+from .. import datasets
+from ..activations import Sigmoid, Softmax
 from ..network import Network, mlp
 from ..optimizers import Adam
 from .drawing import preprocess
@@ -21,7 +22,10 @@ from .drawing import preprocess
 
 @dataclass
 class DrawModel:
-    """A classifier of (side, side) images with inputs in [0, 1], and how to describe it."""
+    """A classifier of (side, side) images with inputs in [0, 1], and how to describe it.
+
+    Its outputs are softmax probabilities, or for a sigmoid output layer (as network2.py's
+    models have) each class's own output, shown as it is."""
 
     network: Network
     image_shape: tuple[int, int]
@@ -59,7 +63,10 @@ def image_shape_of(network: Network) -> tuple[int, int]:
     if shape is None:
         side = math.isqrt(network.n_inputs)
         shape = (side, side)
-    shape = tuple(int(s) for s in shape)
+    try:
+        shape = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"the model's metadata has an unreadable image_shape {shape!r}") from None
     if len(shape) != 2 or shape[0] != shape[1] or shape[0] * shape[1] != network.n_inputs:
         raise ValueError(f"the Draw page needs a model of square grayscale images; this one "
                          f"takes {network.n_inputs} inputs (image_shape {shape})")
@@ -70,9 +77,10 @@ def image_shape_of(network: Network) -> tuple[int, int]:
 
 def from_network(network: Network, description: str) -> DrawModel:
     """A DrawModel for a loaded network, or ValueError when it cannot read drawings."""
-    if not (isinstance(network.layers[-1], Softmax) and network.n_outputs >= 2):
-        raise ValueError("the Draw page needs a classifier with a softmax output, got "
-                         f"{type(network.layers[-1]).__name__} with {network.n_outputs} outputs")
+    if not (isinstance(network.layers[-1], (Softmax, Sigmoid)) and network.n_outputs >= 2):
+        raise ValueError("the Draw page needs a classifier with one softmax or sigmoid output "
+                         f"per class, got {type(network.layers[-1]).__name__} with "
+                         f"{network.n_outputs} output(s)")
     classes = network.metadata.get("classes")
     if not (isinstance(classes, list) and len(classes) == network.n_outputs):
         classes = []
@@ -82,17 +90,12 @@ def from_network(network: Network, description: str) -> DrawModel:
 
 @functools.lru_cache(maxsize=1)
 def startup_model(seed: int = 0) -> DrawModel:
-    """A 64-64-10 network trained for 40 epochs on 80 % of scikit-learn's digits."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    X = (digits.data / 16.0).astype(np.float32)  # pixels 0..16 scaled to [0, 1]
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, digits.target, test_size=0.2, stratify=digits.target, random_state=seed)
+    """A 64-64-10 network trained for 40 epochs on scikit-learn's digits (the training split
+    of :func:`plainnet.datasets.load`)."""
+    (X_train, y_train), (X_test, y_test) = datasets.load("digits")
     net = mlp([64, 64, 10], optimizer=Adam(lr=0.003), seed=seed)
     net.fit(X_train, y_train, epochs=40, batch_size=32, verbose=0)
-    net.metadata = {"image_shape": [8, 8], "pixel_max": 16.0}
+    net.metadata = datasets.metadata("digits")
     accuracy = net.evaluate(X_test, y_test)["accuracy"]
     description = (f"No model was given (--model), so a quick 64-64-10 network was trained on "
                    f"scikit-learn's 8x8 digits at start-up: test accuracy {accuracy:.3f} on "

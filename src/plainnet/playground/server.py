@@ -72,7 +72,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _load_model(path: str) -> Any:
-    from ..io import load
+    from .. import load
     from .model import from_network
 
     network = load(path)
