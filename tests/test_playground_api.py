@@ -21,8 +21,9 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 for its test cli
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
-from plainnet.playground import create_app, main
 from plainnet.playground import data as toy
+from plainnet.playground import main
+from plainnet.playground.app import create_app
 from plainnet.playground.config import LearnConfig, parse_config
 from plainnet.playground.drawing import (
     _area_weights,
@@ -500,7 +501,60 @@ def test_command_says_when_the_port_is_taken(capsys):
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        assert main(["--port", str(port)]) == 2
+        assert main(["--port", str(port)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("plainnet playground: error: cannot listen on 127.0.0.1:")
     assert err.count("\n") == 1
+
+
+# --- --model files ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory):
+    """A digits model, an MNIST-shaped (28x28) model and a 2-D model, saved as files."""
+    import plainnet as pn
+
+    folder = tmp_path_factory.mktemp("models")
+    (X, y), _ = pn.datasets.load("digits")
+    digits = pn.mlp([64, 32, 10], seed=0)
+    digits.fit(X, y, epochs=3, verbose=0)
+    digits.metadata = pn.datasets.metadata("digits")
+    mnist = pn.mlp([784, 10], seed=0)
+    mnist.metadata = {"image_shape": [28, 28], "pixel_max": 255.0}
+    flat = pn.mlp([2, 4, 2], seed=0)
+    paths = {"digits": folder / "digits.npz", "mnist": folder / "mnist.npz",
+             "flat": folder / "flat.npz", "junk": folder / "junk.npz"}
+    for name, net in (("digits", digits), ("mnist", mnist), ("flat", flat)):
+        net.save(paths[name])
+    paths["junk"].write_bytes(b"not a model")
+    return paths
+
+
+def test_a_model_file_serves_the_draw_page(model_files):
+    from plainnet.playground.server import _load_model
+
+    for name, side in (("digits", 8), ("mnist", 28)):
+        model = _load_model(str(model_files[name]))
+        with TestClient(create_app(model), base_url="http://127.0.0.1") as client:
+            info = client.get("/api/model").json()
+            assert info["source"] == "file" and info["image_shape"] == [side, side]
+            assert str(model_files[name]) in info["description"]
+            ink = np.zeros((100, 100))
+            ink[20:80, 45:55] = 255
+            result = client.post("/api/predict", json={"image": ink.tolist()}).json()
+            assert np.shape(result["input"]) == (side, side)
+            assert np.isclose(sum(result["probabilities"]), 1.0, atol=1e-3)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("flat", "needs a model of square grayscale images; this one takes 2 inputs"),
+    ("junk", "junk.npz"),
+    ("missing", "No such file"),
+])
+def test_a_model_file_that_cannot_serve_is_refused(model_files, capsys, name, message):
+    path = model_files.get(name, model_files["digits"].parent / "missing.npz")
+    assert main(["--model", str(path), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"plainnet playground: error: cannot use --model {path}: ")
+    assert message in err and err.count("\n") == 1

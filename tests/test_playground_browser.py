@@ -1,6 +1,6 @@
 """End-to-end: the playground in Debian's headless Chromium, driven by Selenium.
 
-The server runs as ``python -m plainnet.playground --port 0`` in a subprocess; the browser uses
+The server runs as ``python -m plainnet playground --port 0`` in a subprocess; the browser uses
 /usr/bin/chromium and /usr/bin/chromedriver (never a downloaded driver or browser).
 Screenshots go to a temporary folder; with PLAINNET_SCREENSHOTS=docs they go to docs/ for the
 README.
@@ -46,7 +46,7 @@ pytestmark = [
 def server():
     """The playground's URL, served by the real command in a subprocess."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "plainnet.playground", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "plainnet", "playground", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines: list[str] = []
     found = threading.Event()

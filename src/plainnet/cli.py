@@ -1,4 +1,4 @@
-"""The ``plainnet`` command: train, evaluate, predict, datasets, gradcheck.
+"""The ``plainnet`` command: train, evaluate, predict, datasets, gradcheck, playground.
 
 Each subcommand is a pair of functions, ``_<name>_arguments(parser)`` and
 ``_<name>(args) -> exit status``, listed in :data:`COMMANDS`. Errors a user can
@@ -364,6 +364,18 @@ def _gradcheck(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_ERROR
 
 
+def _playground_arguments(parser: argparse.ArgumentParser) -> None:
+    from .playground import add_arguments  # its web stack (an extra) loads only when it runs
+
+    add_arguments(parser)
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from .playground import run
+
+    return run(args)
+
+
 # --- the command -----------------------------------------------------------------------------
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
@@ -377,6 +389,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
     "datasets": ("list the data sets and where they come from", _datasets_arguments, _datasets),
     "gradcheck": ("check backpropagation against finite differences on a small network",
                   _gradcheck_arguments, _gradcheck),
+    "playground": ("start the local web playground: watch a network learn, draw digits",
+                   _playground_arguments, _playground),
 }
 
 EPILOG = ("exit status: 0 success, 1 a missing or broken file or a failed run, 2 a bad "

@@ -31,14 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--model", metavar="MODEL.npz",
                         help="a model file (plainnet's .npz) for the Draw page; without it a "
                              "quick model is trained on scikit-learn's digits at start-up")
-    parser.set_defaults(func=run)
     return parser
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``playground`` on the ``plainnet`` command's subparsers."""
+    """Register ``playground`` on a command's subparsers; ``args.run(args)`` runs it."""
     parser = subparsers.add_parser("playground", help="start the local web playground",
                                    description=DESCRIPTION)
+    parser.set_defaults(run=run)
     return add_arguments(parser)
 
 
@@ -81,7 +81,8 @@ def _load_model(path: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C. Returns the exit status: 0, or 2 for a bad model or address."""
+    """Serve until Ctrl-C. Returns the exit status: 0, or 1 when the model file cannot be used
+    or the address cannot be listened on (as the ``plainnet`` command does for files)."""
     import uvicorn
 
     from .app import create_app
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
     def fail(message: str) -> int:
         print(f"plainnet playground: error: {message}", file=sys.stderr)
-        return 2
+        return 1
 
     if args.model is not None:
         try:
@@ -119,5 +120,4 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """``plainnet playground [--host 127.0.0.1] [--port 8765] [--model MODEL.npz]``."""
     parser = argparse.ArgumentParser(prog="plainnet playground", description=DESCRIPTION)
-    args = add_arguments(parser).parse_args(argv)
-    return args.func(args)
+    return run(add_arguments(parser).parse_args(argv))
