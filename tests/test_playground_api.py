@@ -152,6 +152,8 @@ def test_a_session_steps_resets_and_ends(client):
 
 def test_training_runs_in_the_background_until_paused(client):
     sid = new_session(client)["id"]
+    assert client.post(f"/api/sessions/{sid}/start", json={"speed": 1}).json()["running"]
+    # a new speed applies to the running session (at 1 epoch/s, 40 epochs would take 40 s)
     assert client.post(f"/api/sessions/{sid}/start", json={"speed": 500}).json()["running"]
     snap = wait_for(lambda: (s := client.get(f"/api/sessions/{sid}").json())["epoch"] >= 40
                     and s)

@@ -143,6 +143,19 @@ def test_learn_page_trains_circles_to_090_test_accuracy(server, browser, shots):
     browser.save_screenshot(str(path))
     assert_not_blank(path)
 
+    # another tab has a session of its own, untouched by this one's training
+    first = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    browser.get(server + "/")
+    wait.until(lambda d: not np.isnan(number(d, "test-accuracy")))
+    assert number(browser, "epoch") == 0
+    browser.close()
+    browser.switch_to.window(first)
+    assert number(browser, "epoch") == epoch + 1
+
+    browser.find_element(By.XPATH, "//button[text()='Reset']").click()
+    wait.until(lambda d: number(d, "epoch") == 0)
+
     # a bad value is refused by the server and its message is shown; the page keeps working
     rate = browser.find_element(By.NAME, "lr")
     rate.clear()

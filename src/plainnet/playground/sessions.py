@@ -35,6 +35,7 @@ class Session:
         self.version = 0
         self.created = self.last_seen = now
         self.running = False
+        self.speed = 1.0  # epochs per second while running
         self.note: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -126,8 +127,10 @@ class SessionManager:
     # --- training ---------------------------------------------------------------------------
 
     def start(self, session: Session, speed: float) -> None:
-        """Train in a thread at ``speed`` epochs per second until paused or at a limit."""
+        """Train in a thread at ``speed`` epochs per second until paused or at a limit; when
+        the session is training already, go on at the new speed."""
         with self._lock:
+            session.speed = speed
             if session.running:
                 return
             if self._limit_reached(session):
@@ -139,7 +142,7 @@ class SessionManager:
                                    f"{self.max_training}); pause one or try again later", 429)
             session.running, session.note = True, None
             session._stop = threading.Event()
-            session._thread = threading.Thread(target=self._train, args=(session, speed),
+            session._thread = threading.Thread(target=self._train, args=(session,),
                                                name=f"playground-{session.id[:6]}", daemon=True)
             session.version += 1
             session._thread.start()
@@ -175,8 +178,7 @@ class SessionManager:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
 
-    def _train(self, session: Session, speed: float) -> None:
-        interval = 1.0 / speed
+    def _train(self, session: Session) -> None:
         due = self.clock()
         while not session._stop.is_set():
             with session.lock:
@@ -190,7 +192,7 @@ class SessionManager:
                     session.note = f"training stopped at the limit of {self.max_epochs} epochs"
                     break
             # keep the pace without bursts after a slow epoch; always leave the lock a moment
-            due = max(due + interval, self.clock())
+            due = max(due + 1.0 / session.speed, self.clock())
             session._stop.wait(max(due - self.clock(), 0.002))
         with session.lock:
             session.running = False

@@ -10,6 +10,7 @@ let options = null;
 let sessionId = null;
 let events = null;
 let points = null;
+let running = false;
 
 function fillForm() {
   for (const [name, choices] of Object.entries(options.choices)) {
@@ -77,6 +78,7 @@ function fmt(x) {
 
 function render(snap) {
   if (snap.points) points = snap.points;
+  running = snap.running;
   const m = snap.metrics;
   document.getElementById("epoch").textContent = snap.epoch;
   document.getElementById("train-accuracy").textContent = fmt(m.train_accuracy);
@@ -184,9 +186,14 @@ buttons.step.addEventListener("click", () => act(() =>
   api("POST", `/api/sessions/${sessionId}/step`)));
 buttons.reset.addEventListener("click", () => act(() =>
   api("POST", `/api/sessions/${sessionId}/reset`, readConfig())));
-// A new configuration takes effect at once, as a reset.
-form.addEventListener("change", () => act(() =>
-  api("POST", `/api/sessions/${sessionId}/reset`, readConfig())));
+// A new configuration takes effect at once, as a reset; a new pace, at once too.
+form.addEventListener("change", (event) => {
+  if (event.target !== speedInput) {
+    act(() => api("POST", `/api/sessions/${sessionId}/reset`, readConfig()));
+  } else if (running) {
+    act(() => api("POST", `/api/sessions/${sessionId}/start`, { speed: Number(speedInput.value) }));
+  }
+});
 form.addEventListener("submit", (event) => event.preventDefault());
 // Leaving the page ends its session, so it holds no place in the server's limits.
 window.addEventListener("pagehide", () => {
