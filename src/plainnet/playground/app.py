@@ -39,7 +39,7 @@ from starlette.staticfiles import StaticFiles
 from .._validation import check_number
 from .config import options, parse_config
 from .drawing import parse_image
-from .errors import RequestError
+from .errors import RequestError, check_object
 from .model import DrawModel, startup_model
 from .sessions import MAX_SPEED, SessionManager
 
@@ -72,17 +72,6 @@ async def read_json(request: Request, required: bool = True) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(f"the request body is not valid JSON: {exc}") from None
-
-
-def only_keys(body: Any, allowed: Sequence[str], what: str) -> dict[str, Any]:
-    """``body`` as a JSON object with no key outside ``allowed``, or a 400."""
-    if not isinstance(body, dict):
-        raise RequestError(f"{what} must be a JSON object, got {type(body).__name__}")
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise RequestError(f"unknown field {unknown[0]!r} in {what}; allowed: "
-                           f"{', '.join(allowed) or 'none'}")
-    return body
 
 
 def create_app(
@@ -121,7 +110,7 @@ def create_app(
 
     async def start(request: Request) -> Response:
         session = sessions.get(request.path_params["sid"])
-        body = only_keys(await read_json(request, required=False), ["speed"], "start")
+        body = check_object(await read_json(request, required=False), ["speed"], "start")
         speed = body.get("speed", DEFAULT_SPEED)
         try:
             check_number("speed", speed, low=1, high=MAX_SPEED)
@@ -132,13 +121,13 @@ def create_app(
 
     async def pause(request: Request) -> Response:
         session = sessions.get(request.path_params["sid"])
-        only_keys(await read_json(request, required=False), [], "pause")
+        check_object(await read_json(request, required=False), [], "pause")
         await run_in_threadpool(sessions.pause, session)
         return JSONResponse(await run_in_threadpool(session.snapshot))
 
     async def step(request: Request) -> Response:
         session = sessions.get(request.path_params["sid"])
-        only_keys(await read_json(request, required=False), [], "step")
+        check_object(await read_json(request, required=False), [], "step")
         await run_in_threadpool(sessions.step, session)
         return JSONResponse(await run_in_threadpool(session.snapshot))
 
@@ -179,7 +168,7 @@ def create_app(
         return JSONResponse(draw_model.info())
 
     async def predict(request: Request) -> Response:
-        body = only_keys(await read_json(request), ["image"], "the prediction request")
+        body = check_object(await read_json(request), ["image"], "the prediction request")
         if "image" not in body:
             raise RequestError("the prediction request needs an 'image': a list of rows of "
                                "ink values in [0, 255]")

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._validation import check_number, lookup
 from .data import DATASETS
-from .errors import RequestError
+from .errors import RequestError, check_object
 
 MAX_HIDDEN_LAYERS = 6
 MAX_UNITS = 32
@@ -83,11 +83,7 @@ def _hidden(value: Any) -> tuple[int, ...]:
 
 def parse_config(body: Any) -> LearnConfig:
     """A :class:`LearnConfig` from a JSON object, or a RequestError (400) saying what is wrong."""
-    if not isinstance(body, dict):
-        raise RequestError(f"the configuration must be a JSON object, got {type(body).__name__}")
-    unknown = sorted(set(body) - set(FIELDS))
-    if unknown:
-        raise RequestError(f"unknown field {unknown[0]!r}; allowed fields: {', '.join(FIELDS)}")
+    check_object(body, FIELDS, "the configuration")
     values: dict[str, Any] = {}
     for name, value in body.items():
         if name == "hidden":
