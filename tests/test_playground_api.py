@@ -4,6 +4,7 @@ preprocessing; one test streams server-sent events from a real uvicorn server.""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -560,3 +561,24 @@ def test_a_model_file_that_cannot_serve_is_refused(model_files, capsys, name, me
     err = capsys.readouterr().err
     assert err.startswith(f"plainnet playground: error: cannot use --model {path}: ")
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("metadata", "n_inputs", "expected"), [
+    ({}, 784, (28, 28)),  # network2.py's models record nothing: 784 inputs are 28x28
+    ({"image_shape": [8, 8], "pixel_max": 16.0}, 64, (8, 8)),
+    ({"image_shape": "ab"}, 64, "unreadable image_shape 'ab'"),
+    ({"image_shape": [4, 16]}, 64, "square grayscale images; this one takes 64 inputs"),
+    ({}, 10, "square grayscale images; this one takes 10 inputs"),
+    ({}, 16, "at least 8x8 pixels"),
+])
+def test_the_image_shape_a_model_reads(metadata, n_inputs, expected):
+    import plainnet as pn
+    from plainnet.playground.model import image_shape_of
+
+    net = pn.mlp([n_inputs, 10], seed=0)
+    net.metadata = metadata
+    if isinstance(expected, tuple):
+        assert image_shape_of(net) == expected
+    else:
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            image_shape_of(net)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import datasets
 from ..activations import Sigmoid, Softmax
+from ..images import image_shape
 from ..network import Network, mlp
 from ..optimizers import Adam
 from .drawing import preprocess
@@ -59,20 +60,21 @@ class DrawModel:
 def image_shape_of(network: Network) -> tuple[int, int]:
     """The square image a network reads: its recorded ``image_shape``, or the side whose square
     is its input width. ValueError when it does not read square images."""
-    shape = network.metadata.get("image_shape")
-    if shape is None:
+    if network.metadata.get("image_shape") is not None:
+        try:
+            shape = image_shape(network.metadata)
+        except (TypeError, ValueError):
+            raise ValueError("the model's metadata has an unreadable image_shape "
+                             f"{network.metadata['image_shape']!r}") from None
+    else:  # e.g. a network2.py model: 784 inputs are 28x28
         side = math.isqrt(network.n_inputs)
         shape = (side, side)
-    try:
-        shape = tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise ValueError(f"the model's metadata has an unreadable image_shape {shape!r}") from None
-    if len(shape) != 2 or shape[0] != shape[1] or shape[0] * shape[1] != network.n_inputs:
+    if shape[0] != shape[1] or shape[0] * shape[1] != network.n_inputs:
         raise ValueError(f"the Draw page needs a model of square grayscale images; this one "
                          f"takes {network.n_inputs} inputs (image_shape {shape})")
     if shape[0] < 8:
         raise ValueError(f"the Draw page needs images of at least 8x8 pixels, got {shape}")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def from_network(network: Network, description: str) -> DrawModel:
