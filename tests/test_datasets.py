@@ -453,3 +453,10 @@ def test_standardize_uses_the_training_statistics(rng):
         datasets.standardize(X, mean[:2], std)
     with pytest.raises(ValueError, match="2-D numeric"):
         datasets.standardize(X[0])
+
+
+def test_paths_may_start_with_a_tilde(tmp_path, rng, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_mnist_dir(tmp_path / "mnist", rng, n_train=5, n_test=5)
+    (X, _), _ = datasets.load("mnist", path="~/mnist")
+    assert X.shape == (5, 784)

@@ -189,8 +189,8 @@ def test_metadata_that_json_cannot_hold_is_refused_before_writing(tmp_path, data
     net = trained(data)
     net.save(path)
     before = path.read_bytes()
-    net.metadata["mean"] = np.zeros(3)
-    with pytest.raises(pn.ModelFileError, match="cannot be written as JSON"):
+    net.metadata["transform"] = np.sqrt
+    with pytest.raises(pn.ModelFileError, match=r"cannot be written as JSON.*ufunc"):
         net.save(path)
     assert path.read_bytes() == before and leftovers(tmp_path, {"model.npz"}) == []
 
@@ -274,7 +274,11 @@ def test_an_unknown_version_is_refused(saved):
     (lambda h: h.update(format="kerasish"), "not a plainnet model file"),
     (lambda h: h["architecture"].__setitem__(1, {"class": "Evil", "config": {}}),
      "unknown layer class 'Evil'"),
-    (lambda h: h["architecture"][0]["config"].update(fan_out=17), "does not describe"),
+    (lambda h: h["architecture"][0]["config"].update(fan_out=10**9),
+     r"layer 0 is Dense\(6, 1000000000\), but its stored weights are \(6, 16\)"),
+    (lambda h: h["architecture"].insert(0, h["architecture"][0]),
+     r"layer 1 is Dense\(6, 16\), but its stored weights are missing"),
+    (lambda h: h["architecture"][2]["config"].update(rate=2.0), "does not describe.*rate"),
     (lambda h: h["hyperparameters"]["optimizer"].update({"class": "os.system"}),
      "unknown optimizer class"),
     (lambda h: h["hyperparameters"].update(loss="hinge"), "unknown loss 'hinge'"),
@@ -288,7 +292,12 @@ def test_a_header_that_does_not_fit_is_refused(saved, change, message):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda a: a.__setitem__("param/0.W", a["param/0.W"][:, :4]), "parameter 0.W is float32"),
+    (lambda a: a.__setitem__("param/0.W", a["param/0.W"][:, :4]),
+     r"layer 0 is Dense\(6, 16\), but its stored weights are \(6, 4\)"),
+    (lambda a: a.__setitem__("param/0.b", a["param/0.b"][:4]),
+     r"parameter 0.b is float32 of shape \(4,\), expected float32 of shape \(16,\)"),
+    (lambda a: a.__setitem__("optimizer/3.W/v", a["optimizer/3.W/v"].T),
+     r"optimizer state 3.W/v is float32 of shape \(8, 16\)"),
     (lambda a: a.__setitem__("param/0.W", a["param/0.W"].astype(np.float64)), "float64"),
     (lambda a: a["param/0.b"].__setitem__(0, np.inf), "parameter 0.b holds NaN"),
     (lambda a: a.pop("optimizer/0.W/m"), "the archive holds arrays"),
@@ -379,3 +388,20 @@ def test_truncated_network2_json_is_refused(tmp_path, rng):
     network2_json(path, [4, 3, 2], "CrossEntropyCost", rng)
     path.write_text(path.read_text()[:-20])
     check_refused(path, "not a valid network2.py JSON model")
+
+
+def test_paths_may_start_with_a_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    build().save("~/m.npz")
+    assert (tmp_path / "m.npz").is_file() and pn.load("~/m.npz").n_inputs == 6
+
+
+def test_numpy_values_in_metadata_and_non_finite_history_are_kept(tmp_path, data):
+    net = trained(data)
+    net.metadata.update(pixel_max=np.float32(255.0), mean=np.arange(3.0), n=np.int64(4))
+    net.history.history["val_loss"] = [0.5, float("inf")]
+    net.save(tmp_path / "m.npz")
+    back = pn.load(tmp_path / "m.npz")
+    assert back.metadata["pixel_max"] == 255.0 and back.metadata["mean"] == [0.0, 1.0, 2.0]
+    assert back.metadata["n"] == 4
+    assert back.history["val_loss"] == [0.5, float("inf")]
