@@ -4,8 +4,12 @@ preprocessing; one test streams server-sent events from a real uvicorn server.""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -582,3 +586,34 @@ def test_the_image_shape_a_model_reads(metadata, n_inputs, expected):
     else:
         with pytest.raises(ValueError, match=re.escape(expected)):
             image_shape_of(net)
+
+
+def test_ctrl_c_stops_the_server_and_its_open_streams_cleanly():
+    """The real command in a subprocess: it prints its loopback URL; Ctrl-C while a stream is
+    open ends the stream with an 'end' event and the server with no traceback."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "plainnet", "playground", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        printed = ""
+        while "http://" not in printed:
+            line = proc.stdout.readline()
+            assert line, f"the server exited: {proc.stderr.read()}"
+            printed += line
+        assert "trained on scikit-learn's 8x8 digits at start-up" in printed
+        url = re.search(r"http://127\.0\.0\.1:\d+/", printed).group(0)
+        with httpx.Client(base_url=url, timeout=10) as http:
+            sid = http.post("api/sessions", json={}).json()["id"]
+            http.post(f"api/sessions/{sid}/start", json={"speed": 50})
+            with http.stream("GET", f"api/sessions/{sid}/events") as stream:
+                lines = stream.iter_lines()
+                read_events(lines, 1)
+                proc.send_signal(signal.SIGINT)
+                kind, last = read_events(lines, None)[-1]
+        assert kind == "end" and "server has stopped" in last["error"]
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "Traceback" not in err and "ERROR" not in err, err
+    assert err.strip() == "plainnet playground: interrupted (Ctrl-C)"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -84,6 +85,7 @@ def create_app(
     reaching it through DNS rebinding."""
     draw_model = model if model is not None else startup_model()
     sessions = manager if manager is not None else SessionManager()
+    closing = threading.Event()  # set when the server is asked to stop: streams end at once
 
     def page(name: str):
         async def endpoint(request: Request) -> Response:
@@ -146,6 +148,8 @@ def create_app(
             while True:
                 try:
                     session = sessions.get(sid)  # also marks the session as watched
+                    if closing.is_set():
+                        raise RequestError("the playground server has stopped", 503)
                 except RequestError as exc:
                     yield f"event: end\ndata: {json.dumps({'error': str(exc)})}\n\n"
                     return
@@ -210,6 +214,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.sessions = sessions
+    app.state.closing = closing
     app.state.model = draw_model
     return app
 

@@ -112,8 +112,16 @@ def run(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     print(f"plainnet playground: http://{shown}:{port}/  (Ctrl-C stops it)", flush=True)
     app = create_app(model, allowed_hosts=_allowed_hosts(args.host))
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
-    uvicorn.Server(config).run(sockets=[sock])
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    stop = server.handle_exit
+
+    def handle_exit(sig: int, frame: Any) -> None:
+        app.state.closing.set()  # open event streams end, so shutting down need not wait
+        stop(sig, frame)
+
+    server.handle_exit = handle_exit  # type: ignore[method-assign]
+    server.run(sockets=[sock])
     return 0
 
 
