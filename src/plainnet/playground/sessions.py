@@ -82,7 +82,7 @@ class SessionManager:
             for session in gone:
                 del self._sessions[session.id]
         for session in gone:
-            self._stop_training(session)
+            session._stop.set()  # its thread ends after the epoch it is in; no need to wait
 
     def create(self, config: LearnConfig) -> Session:
         self.sweep()
