@@ -222,6 +222,9 @@ BAD_CONFIGS = [
     ({"output": "identity"}, "unknown output 'identity'"),
     ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
     ({"seed": -1}, "seed must be an integer in [0, 2.14748e+09]"),
+    ({"n_samples": 10**400}, "n_samples is out of range: got an integer of 401 digits"),
+    ({"lr": 10**400}, "lr is out of range"),
+    ({"hidden": [10**400]}, "hidden[0] is out of range"),
 ]
 
 
@@ -250,6 +253,10 @@ def test_malformed_requests_get_4xx_and_the_server_keeps_running(client):
                      headers={"content-type": "text/plain"}), 415, "application/json"),
         (client.post("/api/sessions", content=b"x" * (4 * 1024 * 1024 + 1),
                      headers={"content-type": "application/json"}), 413, "larger than"),
+        (client.post("/api/sessions", content=b"[" * 100_000,
+                     headers={"content-type": "application/json"}), 400, "nests too deeply"),
+        (client.post("/api/sessions", content=b"{}", headers={
+            "content-type": "application/json", "content-length": "abc"}), 400, "Content-Length"),
         (client.post(f"/api/sessions/{sid}/pause", json={"now": True}), 400, "unknown field"),
         (client.post(f"/api/sessions/{sid}/start", json=[500]), 400, "JSON object"),
         (client.get("/api/sessions/nope"), 404, "no session 'nope'"),
@@ -262,6 +269,47 @@ def test_malformed_requests_get_4xx_and_the_server_keeps_running(client):
         assert response.status_code == status, response.text
         assert message in response.json()["error"]
     assert client.get(f"/api/sessions/{sid}").status_code == 200
+
+
+def random_json(rng: np.random.Generator, depth: int = 0):
+    """A random JSON value: numbers of every kind, strings, null, booleans, lists, objects
+    with the playground's own field names."""
+    keys = [*LearnConfig().to_json(), "image", "speed", "path", ""]
+    kind = rng.integers(0, 9 if depth < 3 else 6)
+    if kind == 0:
+        return int(rng.choice([0, 1, -1, 7, 2**31, 10**30, -(10**30)]))
+    if kind == 1:
+        return float(rng.choice([0.0, 0.5, -0.5, 1e-300, 1e300, 3.7]))
+    if kind == 2:
+        return str(rng.choice(["", "circles", "relu", "adam", "../../etc/passwd", "8, 8"]))
+    if kind == 3:
+        return None
+    if kind == 4:
+        return bool(rng.integers(2))
+    if kind == 5:
+        return [int(v) for v in rng.integers(0, 256, rng.integers(0, 12))]
+    if kind in (6, 7):
+        return [random_json(rng, depth + 1) for _ in range(rng.integers(0, 10))]
+    return {str(rng.choice(keys)): random_json(rng, depth + 1) for _ in range(rng.integers(0, 4))}
+
+
+def test_random_requests_never_break_the_server():
+    rng = np.random.default_rng(0)
+    with client_for(max_epochs=5) as client:
+        sid = new_session(client)["id"]
+        urls = ["/api/sessions", "/api/predict", f"/api/sessions/{sid}/reset",
+                f"/api/sessions/{sid}/start", f"/api/sessions/{sid}/step"]
+        statuses = set()
+        for i in range(300):
+            body = random_json(rng)
+            r = client.post(urls[i % len(urls)], json=body)
+            client.post(f"/api/sessions/{sid}/pause")
+            assert r.status_code < 500, (urls[i % len(urls)], body, r.text)
+            if r.status_code >= 400:
+                assert r.json()["error"]
+            statuses.add(r.status_code)
+        assert {200, 400} <= statuses
+        assert client.get(f"/api/sessions/{sid}").status_code == 200
 
 
 # --- limits and lifetime ------------------------------------------------------------------

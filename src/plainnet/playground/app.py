@@ -53,7 +53,10 @@ KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream
 
 async def read_json(request: Request, required: bool = True) -> Any:
     """The request's JSON body, at most MAX_BODY bytes; ``{}`` for an empty optional body."""
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit():
+        raise RequestError(f"Content-Length must be a number of bytes, got {declared[:20]!r}")
+    if int(declared) > MAX_BODY:
         raise RequestError(f"the request body is larger than {MAX_BODY} bytes", 413)
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -73,6 +76,8 @@ async def read_json(request: Request, required: bool = True) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RequestError("the request body nests too deeply to be a playground request") from None
 
 
 def create_app(
