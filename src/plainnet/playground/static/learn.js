@@ -167,6 +167,11 @@ function drawCurves(id, history, keys, range) {
 
 function drawUnits(units) {
   const box = document.getElementById("units");
+  if (!units.maps.length) {
+    box.textContent = "No hidden layer: the output is a single linear boundary (logistic regression).";
+    return;
+  }
+  if (!box.children.length) box.textContent = "";
   while (box.children.length > units.maps.length) box.lastChild.remove();
   while (box.children.length < units.maps.length) {
     const canvas = document.createElement("canvas");
@@ -175,7 +180,6 @@ function drawUnits(units) {
     box.append(canvas);
   }
   units.maps.forEach((map, i) => paintMap(box.children[i], units.size, map, diverging));
-  if (!units.maps.length) box.textContent = "";
 }
 
 buttons.start.addEventListener("click", () => act(() =>
