@@ -179,7 +179,7 @@ class SessionManager:
             thread.join()
 
     def _train(self, session: Session) -> None:
-        due = self.clock()
+        due = time.monotonic()  # the pace is kept in real time; lifetimes use self.clock
         while not session._stop.is_set():
             with session.lock:
                 if self._expired(session, self.clock()):
@@ -192,8 +192,8 @@ class SessionManager:
                     session.note = f"training stopped at the limit of {self.max_epochs} epochs"
                     break
             # keep the pace without bursts after a slow epoch; always leave the lock a moment
-            due = max(due + 1.0 / session.speed, self.clock())
-            session._stop.wait(max(due - self.clock(), 0.002))
+            due = max(due + 1.0 / session.speed, time.monotonic())
+            session._stop.wait(max(due - time.monotonic(), 0.002))
         with session.lock:
             session.running = False
             session.version += 1
