@@ -37,7 +37,7 @@ from sklearn.utils.validation import (
 )
 
 from ._validation import check_dtype, check_number, lookup
-from .activations import log_softmax
+from .activations import log_softmax, sigmoid
 from .layers import Dense
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
 from .network import Network, mlp
@@ -59,8 +59,7 @@ class _SummedBinaryCrossEntropy(BinaryCrossEntropy):
         return super().value_logits(z, t) * z.shape[1]
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = super().value_and_grad_logits(z, t)
-        return value * z.shape[1], grad * z.dtype.type(z.shape[1])
+        return self.value_logits(z, t), (sigmoid(z) - t) / z.dtype.type(z.shape[0])
 
 
 class _HalfSquaredError(MeanSquaredError):
