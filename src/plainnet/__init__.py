@@ -1,7 +1,10 @@
 """plainnet: neural networks in plain NumPy, with backpropagation written out by hand."""
 
+from . import datasets
+from ._idx import DataFileError
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .gradcheck import gradcheck
+from .io import ModelFileError, load
 from .labels import from_one_hot, one_hot
 from .layers import Dense, Dropout, Layer
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError
@@ -16,6 +19,7 @@ __all__ = [
     "Adam",
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
+    "DataFileError",
     "Dense",
     "DivergenceError",
     "Dropout",
@@ -25,6 +29,7 @@ __all__ = [
     "LeakyReLU",
     "Loss",
     "MeanSquaredError",
+    "ModelFileError",
     "Network",
     "Optimizer",
     "RMSProp",
@@ -33,8 +38,10 @@ __all__ = [
     "Softmax",
     "Tanh",
     "__version__",
+    "datasets",
     "from_one_hot",
     "gradcheck",
+    "load",
     "mlp",
     "one_hot",
 ]

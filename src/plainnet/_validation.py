@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -57,15 +58,31 @@ def check_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
+def as_numeric(value: Any, name: str, hint: str = "") -> np.ndarray:
+    """``value`` as a NumPy array of booleans, integers or floats, or a ValueError.
+
+    Object arrays that hold only numbers (as pandas may give) are converted to float64.
+    """
+    if value is None:
+        raise ValueError(f"{name} must be a numeric array, got None")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular numeric array, got "
+                         f"{type(value).__name__} that NumPy cannot convert ({exc})") from None
+    if arr.dtype == object:
+        with contextlib.suppress(ValueError, TypeError):
+            arr = arr.astype(np.float64)
+    if arr.dtype.kind not in "biuf":
+        seen = (f"{type(value).__name__} {value!r}" if arr.ndim == 0
+                else f"an array of dtype {arr.dtype}")
+        raise ValueError(f"{name} must be numeric, got {seen}{hint}")
+    return arr
+
+
 def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
     """``X`` as a finite 2-D array ``(n_samples, n_features)`` of ``dtype``, or a ValueError."""
-    try:
-        arr = np.asarray(X)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise ValueError(f"{name} must be a 2-D numeric array, got {type(X).__name__} "
-                         f"that NumPy cannot convert ({exc})") from None
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got an array of dtype {arr.dtype}")
+    arr = as_numeric(X, name)
     if arr.ndim != 2:
         hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape "

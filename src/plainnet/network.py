@@ -211,7 +211,13 @@ class Network:
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Validated ``X: (n, n_inputs)`` and targets ``T: (n, n_outputs)``."""
         X = self._check_X(X, names[0])
-        y_len = len(y) if hasattr(y, "__len__") else None
+        try:
+            y_len = None if isinstance(y, (str, bytes)) else len(y)
+        except TypeError:  # a scalar, None, a 0-d array
+            y_len = None
+        if y_len is None:
+            raise ValueError(f"{names[1]} must hold one label per sample of {names[0]}, got "
+                             f"{type(y).__name__} {y!r}")
         if y_len != X.shape[0]:
             raise ValueError(f"{names[0]} and {names[1]} have different lengths: {X.shape[0]} "
                              f"samples and {y_len} labels")
