@@ -273,17 +273,23 @@ class Network:
         validation_data: tuple[Any, Any] | None = None,
         verbose: int = 1,
         seed: int | None = None,
+        callbacks: Any = None,
     ) -> History:
         """Train on ``X: (n, n_inputs)`` and labels ``y``; returns this call's History.
 
         ``batch_size=None`` trains full batch. An epoch's loss is the batch-size-weighted
         mean of the batch losses computed in its forward passes, before each update.
         ``seed`` fixes the shuffling of this call; without it the network's generator is used.
+        ``callbacks``: :class:`plainnet.callbacks.Callback` objects (early stopping,
+        checkpoints, learning-rate schedules). ``verbose``: 0 silent, 1 a progress bar on a
+        terminal (plain lines otherwise), 2 one line per epoch. Ctrl-C stops after the
+        current batch and returns the history so far (see ``History.stop_reason``).
         """
         from .training import fit
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
-                   validation_data=validation_data, verbose=verbose, seed=seed)
+                   validation_data=validation_data, verbose=verbose, seed=seed,
+                   callbacks=callbacks)
 
     # --- presentation and files -----------------------------------------------------------
 
