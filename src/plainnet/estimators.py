@@ -212,6 +212,11 @@ class _BaseMLP(BaseEstimator):
         self.t_ = 0
         self.loss_curve_: list[float] = []
         self._no_improvement_count = 0
+        self._reset_stopping()
+
+    def _reset_stopping(self) -> None:
+        """What the stopping rule tracks: the best validation score or the best loss."""
+        self._best_weights = self.network_.get_weights()
         if self.early_stopping:
             self.validation_scores_: list[float] | None = []
             self.best_validation_score_: float | None = -np.inf
@@ -240,6 +245,8 @@ class _BaseMLP(BaseEstimator):
             self._initialize(X.shape[1], hidden, T.shape[1], X.dtype, rng)
         else:
             self._check_same_shape(X.shape[1], hidden, T.shape[1])
+            if self.early_stopping != (self.best_loss_ is None):  # switched since the last fit
+                self._reset_stopping()
         net = self.network_
         if not incremental:  # scikit-learn restarts the optimizer on every call to fit
             net.optimizer = self._new_optimizer()
@@ -270,18 +277,10 @@ class _BaseMLP(BaseEstimator):
             for _ in range(epochs):
                 history = net.fit(X, T, epochs=1, batch_size=batch, shuffle=bool(self.shuffle),
                                   verbose=0)
-                self.n_iter_ += 1
-                self.t_ += len(X)
-                self.loss_ = history["loss"][-1] + self._penalty(batch)
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}", flush=True)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{self.loss_:.4f}")
-                self._update_no_improvement_count(X_val, y_val)
-                if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    net.optimizer.lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+                if len(history):
+                    self._end_epoch(history["loss"][-1], batch, len(X), X_val, y_val, bar)
+                if history.interrupted:  # Ctrl-C: fit stopped after the current batch
+                    raise KeyboardInterrupt
                 if self._no_improvement_count > self.n_iter_no_change:
                     if not self._lower_learning_rate(net.optimizer):
                         break
@@ -297,6 +296,24 @@ class _BaseMLP(BaseEstimator):
                 bar.close()
         if self.early_stopping:
             net.set_weights(self._best_weights)
+
+    def _end_epoch(self, loss: float, batch: int, n_samples: int, X_val: np.ndarray | None,
+                   y_val: Any, bar: Any) -> None:
+        """Record an epoch as scikit-learn does: loss_ with the L2 penalty, the stopping
+        count, the learning rate of the invscaling schedule."""
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self.loss_ = loss + self._penalty(batch)
+        self.loss_curve_.append(self.loss_)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}", flush=True)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{self.loss_:.4f}")
+        self._update_no_improvement_count(X_val, y_val)
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            self.network_.optimizer.lr = (self.learning_rate_init
+                                          / (self.t_ + 1) ** self.power_t)
 
     def _penalty(self, batch: int) -> float:
         return 0.5 * float(self.alpha) * sum(float(np.dot(W.ravel(), W.ravel()))

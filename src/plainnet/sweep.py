@@ -143,11 +143,18 @@ def write_results(path: Path, keys: Sequence[str], rows: Sequence[Mapping[str, A
             for row in rows:
                 writer.writerow([row["run"], *(_cell(row[k]) for k in keys),
                                  *(_cell(row[c]) for c in RESULT_COLUMNS)])
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not results
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
