@@ -1,7 +1,10 @@
 """plainnet.estimators: scikit-learn's estimator checks, and the drop-in uses."""
 
+import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -314,3 +317,18 @@ def test_verbose_and_progress(capsys):
     out, err = capsys.readouterr()
     assert "Iteration 3, loss = " in out
     assert "3/3" in err  # tqdm's bar on stderr
+
+
+def test_ctrl_c_stops_training_and_keeps_a_usable_model(digits):
+    X_train, X_test, y_train, _ = digits
+    clf = MLPClassifier((16,), max_iter=100_000, tol=0.0, n_iter_no_change=100_000,
+                        random_state=0)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.warns(UserWarning, match="interrupted by user"):
+            clf.fit(X_train, y_train)
+    finally:
+        timer.cancel()
+    assert 0 < clf.n_iter_ < 100_000
+    assert clf.predict(X_test).shape == (len(X_test),)
