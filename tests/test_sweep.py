@@ -1,6 +1,7 @@
 """plainnet.sweep and scikit-learn on Dask: each on a two-worker LocalCluster."""
 
 import csv
+import io
 import os
 import subprocess
 import sys
@@ -112,6 +113,21 @@ def test_sweep_command_on_a_two_worker_local_cluster(tmp_path):
     _, (X_test, y_test) = load_data("digits")
     assert network.evaluate(X_test, y_test)["accuracy"] == pytest.approx(
         float(best["test_accuracy"]))
+
+
+@pytest.mark.slow
+def test_sweep_on_an_existing_scheduler(tmp_path):
+    from dask.distributed import LocalCluster
+
+    grid = _write(tmp_path, 'dataset = "circles"\nepochs = 2\n[grid]\nhidden = [[4], [8]]\n')
+    log = io.StringIO()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        rows = sweep(grid, tmp_path / "out", scheduler=cluster.scheduler_address, file=log)
+    assert f"scheduler {cluster.scheduler_address} with 2 workers" in log.getvalue()
+    assert [(r["run"], r["hidden"], r["status"]) for r in rows] == [(0, [4], "ok"),
+                                                                    (1, [8], "ok")]
+    assert (tmp_path / "out" / "best.npz").exists()
 
 
 @pytest.mark.slow

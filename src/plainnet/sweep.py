@@ -209,7 +209,6 @@ def sweep(
             raise ValueError(f"{grid_path}: run {i} ({_describe(options, grid)}): {exc}"
                              ) from None
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     keys = list(grid)
     rows: list[dict[str, Any] | None] = [None] * len(runs)
     best: tuple[float, int] | None = None
@@ -217,6 +216,7 @@ def sweep(
     from dask.distributed import as_completed
 
     with _client(scheduler, workers, file) as client:
+        out.mkdir(parents=True, exist_ok=True)
         print(f"Sweep: {len(runs)} runs of {grid_path}, results in {out}", file=file,
               flush=True)
         futures = {client.submit(run, options, pure=False): i for i, options in enumerate(runs)}
@@ -252,7 +252,7 @@ def _line(row: Mapping[str, Any], grid: Mapping[str, Any]) -> str:
         return f"{head} - {row['error']}"
     parts = [f"{c} {row[c]:.4f}" for c in ("val_accuracy", "test_accuracy", "loss")
              if row[c] is not None]
-    return f"{head}, {', '.join(parts)} ({row['seconds']:.1f} s)"
+    return f"{head}, {', '.join(parts)} ({row['seconds']:.2f} s)"
 
 
 # --- the command line -----------------------------------------------------------------------
