@@ -233,17 +233,19 @@ def test_warm_start_continues_and_cold_start_restarts(digits):
 
 def test_early_stopping_restores_the_best_weights(digits):
     X_train, _, y_train, _ = digits
-    clf = MLPClassifier((32,), early_stopping=True, n_iter_no_change=2, tol=0.0,
-                        learning_rate_init=0.01, max_iter=200, random_state=0)
-    clf.fit(X_train, y_train)
+    params = {"hidden_layer_sizes": (32,), "early_stopping": True, "n_iter_no_change": 2,
+              "tol": 0.0, "learning_rate_init": 0.01, "shuffle": False, "max_iter": 200,
+              "random_state": 0}
+    clf = MLPClassifier(**params).fit(X_train, y_train)
     assert clf.n_iter_ < 200
     assert len(clf.validation_scores_) == clf.n_iter_ and clf.best_loss_ is None
     assert clf.best_validation_score_ == max(clf.validation_scores_)
-    # the same split the estimator made: one draw seeds the network, then the split
-    rng = np.random.RandomState(0)
-    rng.randint(np.iinfo(np.int32).max)
-    _, val = train_test_split(np.arange(len(X_train)), test_size=0.1, random_state=rng)
-    assert clf.score(X_train[val], y_train[val]) == clf.best_validation_score_
+    assert clf.validation_scores_[-1] < clf.best_validation_score_  # the last was not the best
+    # scikit-learn on the same split (same draws), and the same restored weights
+    reference = SkMLPClassifier(**params).fit(X_train, y_train)
+    assert clf.validation_scores_ == pytest.approx(reference.validation_scores_)
+    for ours, theirs in zip(clf.coefs_, reference.coefs_, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
     with pytest.raises(ValueError, match="early_stopping"):
         clf.partial_fit(X_train, y_train)
 
@@ -262,6 +264,50 @@ def test_stops_when_the_loss_stops_improving():
     clf = MLPClassifier(**params).fit(X, y)
     # the first epoch improves on inf; then more than n_iter_no_change fail: 1 + 4 epochs
     assert clf.n_iter_ == SkMLPClassifier(**params).fit(X, y).n_iter_ == 5
+
+
+# --- the same numbers as scikit-learn -----------------------------------------------------
+
+def _problem(kind):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4))
+    if kind == "multiclass":
+        return X, np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])
+    if kind == "binary":
+        return X, np.where(X[:, 0] * X[:, 1] > 0, "same", "differ")
+    if kind == "multilabel":
+        return X, (X[:, :3] > 0).astype(int)
+    return X, np.column_stack([X[:, 0] ** 2, np.sin(X[:, 1])])  # regression, two outputs
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "regression"])
+@pytest.mark.parametrize("solver", [
+    {"solver": "adam"},
+    {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": True},
+    {"solver": "sgd", "momentum": 0.5, "nesterovs_momentum": False,
+     "learning_rate": "invscaling"},
+    {"solver": "sgd", "learning_rate": "adaptive", "tol": 1e-2, "n_iter_no_change": 2},
+])
+def test_same_training_as_sklearn_to_rounding(kind, solver):
+    """Same weights drawn, same updates, same losses and stopping: without shuffling (the
+    shuffles draw differently), training follows scikit-learn's to rounding."""
+    from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+    X, y = _problem(kind)
+    params = {"hidden_layer_sizes": (7, 5), "alpha": 0.01, "batch_size": 32,  # 90 = 32+32+26
+              "learning_rate_init": 0.01, "max_iter": 60, "shuffle": False, "random_state": 0,
+              **solver}
+    ours, theirs = ((MLPRegressor, SkMLPRegressor) if kind == "regression"
+                    else (MLPClassifier, SkMLPClassifier))
+    ours, theirs = ours(**params).fit(X, y), theirs(**params).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    predict = "predict" if kind == "regression" else "predict_proba"
+    np.testing.assert_allclose(getattr(ours, predict)(X), getattr(theirs, predict)(X),
+                               rtol=1e-9, atol=1e-12)
 
 
 # --- the loss, in scikit-learn's units ------------------------------------------------------

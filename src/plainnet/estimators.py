@@ -14,7 +14,10 @@ identity    (1/2nk) Σ (y - ŷ)²                                  ½ × mean sq
 ==========  ==================================================  ==========================
 
 plus the L2 penalty (alpha / 2n) Σ ‖W‖², whose gradient (alpha / n)·W is the optimizer's
-``weight_decay``. Importing this module imports scikit-learn; ``import plainnet`` does not.
+``weight_decay``. The initial weights, the updates (Adam, SGD with momentum and its
+learning-rate schedules) and the stopping rules are scikit-learn's too: without shuffling,
+a fit follows scikit-learn's to rounding. Importing this module imports scikit-learn;
+``import plainnet`` does not.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from sklearn.utils.validation import (
 
 from ._validation import check_dtype, check_number, lookup
 from .activations import log_softmax, sigmoid
+from .callbacks import Callback
 from .layers import Dense
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
 from .network import Network, mlp
@@ -46,7 +50,7 @@ from .optimizers import SGD, Adam, Optimizer
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _ACTIVATIONS = {name: name for name in ("identity", "logistic", "tanh", "relu")}
-_SOLVERS = {"sgd": SGD, "adam": Adam}
+_SOLVERS = {"sgd": "sgd", "adam": "adam"}
 _SCHEDULES = {name: name for name in ("constant", "invscaling", "adaptive")}
 #: the adaptive schedule stops once the learning rate falls to this, as in scikit-learn
 _MIN_ADAPTIVE_LR = 1e-6
@@ -63,17 +67,74 @@ class _SummedBinaryCrossEntropy(BinaryCrossEntropy):
 
 
 class _HalfSquaredError(MeanSquaredError):
-    """Half the mean squared error, (1/2nk) Σ (a - t)²: scikit-learn's squared loss."""
+    """scikit-learn's squared loss: the value is half the mean squared error,
+    (1/2nk) Σ (a - t)², and the gradient (a - t)/n, what its backpropagation uses (the
+    gradient of (1/2n) Σ (a - t)²). For one output (k = 1) the two agree."""
 
     def value(self, a: np.ndarray, t: np.ndarray) -> float:
         return 0.5 * super().value(a, t)
 
     def grad(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return super().grad(a, t) * a.dtype.type(0.5)
+        return (a - t) / a.dtype.type(a.shape[0])
+
+
+class _Adam(Adam):
+    """Adam as scikit-learn writes it, ε outside the bias correction of v:
+
+    p ← p - lr·sqrt(1-β2^t)/(1-β1^t) · m / (sqrt(v) + ε),
+
+    which is torch.optim's rule (plainnet.Adam) with ε/sqrt(1-β2^t) in place of ε."""
+
+    def __init__(self, lr: float, beta1: float, beta2: float, eps: float) -> None:
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        self.epsilon = self.eps
+
+    def step(self, params: Any, grads: Any, no_decay: Any = ()) -> None:
+        t = self.iterations + 1  # the step about to be taken
+        self.eps = self.epsilon / np.sqrt(1 - self.beta2**t)
+        super().step(params, grads, no_decay)
 
 
 _LOSSES = {"softmax": CategoricalCrossEntropy, "logistic": _SummedBinaryCrossEntropy,
            "identity": _HalfSquaredError}
+
+
+class _Penalty(Callback):
+    """scikit-learn's L2 term, batch by batch. A batch of m samples adds (alpha / 2m)·Σ‖W‖²
+    to its loss, so (alpha / m)·W to the gradient: the optimizer's weight decay, set before
+    each batch. Weighted by m over an epoch of n samples, the loss term is
+    ``loss = (alpha / 2n)·Σ_batches Σ‖W‖²``, with W as each batch found it."""
+
+    def __init__(self, alpha: float, coefs: list[np.ndarray], n: int, batch: int) -> None:
+        self.alpha, self.coefs, self.n, self.batch = alpha, coefs, n, batch
+        self.loss = 0.0
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self.loss = 0.0
+        self._before_batch(0)
+
+    def on_batch_end(self, batch: int, loss: float) -> None:
+        self._before_batch(batch)
+
+    def _before_batch(self, index: int) -> None:
+        start = index * self.batch
+        if start >= self.n:
+            return
+        self.network.optimizer.weight_decay = self.alpha / min(self.batch, self.n - start)
+        if self.alpha:
+            squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs)
+            self.loss += 0.5 * self.alpha * squares / self.n
+
+
+def _set_learning_rate(optimizer: Optimizer, lr: float) -> None:
+    """Change the learning rate as scikit-learn's SGD does. It keeps the velocity
+    v ← μ·v - lr·g, a step; torch.optim (and plainnet.SGD) the buffer b ← μ·b + g and steps
+    by -lr·b. While lr holds they agree (v = -lr·b); at a change, b is rescaled by
+    old / new so that the velocity carries over."""
+    for state in optimizer.state.values():
+        if "momentum_buffer" in state:
+            state["momentum_buffer"] *= state["momentum_buffer"].dtype.type(optimizer.lr / lr)
+    optimizer.lr = lr
 
 
 def _progress_bar(total: int) -> Any:
@@ -182,8 +243,8 @@ class _BaseMLP(BaseEstimator):
         if self.solver == "sgd":
             return SGD(lr=self.learning_rate_init, momentum=self.momentum,
                        nesterov=bool(self.nesterovs_momentum) and self.momentum > 0)
-        return Adam(lr=self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
-                    eps=self.epsilon)
+        return _Adam(lr=self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
+                     eps=self.epsilon)
 
     def _batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":
@@ -201,11 +262,12 @@ class _BaseMLP(BaseEstimator):
         out = self._out_activation()
         self.network_ = mlp([n_features, *hidden, n_outputs], activation=self.activation,
                             output=out, loss=_LOSSES[out](), optimizer=self._new_optimizer(),
-                            dtype=dtype, seed=int(rng.randint(np.iinfo(np.int32).max)))
+                            dtype=dtype, seed=0)
         dense = [layer for layer in self.network_.layers if isinstance(layer, Dense)]
         # the network's own arrays: training updates them in place, so these stay current
         self.coefs_ = [layer.params["W"] for layer in dense]
         self.intercepts_ = [layer.params["b"] for layer in dense]
+        self._draw_weights(rng)
         self.out_activation_ = out
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(hidden) + 2
@@ -213,6 +275,17 @@ class _BaseMLP(BaseEstimator):
         self.loss_curve_: list[float] = []
         self._no_improvement_count = 0
         self._reset_stopping()
+
+    def _draw_weights(self, rng: np.random.RandomState) -> None:
+        """scikit-learn's initialisation, draw for draw from the same ``random_state``: per
+        layer W then b ~ U(-r, r) with r = sqrt(f / (fan_in + fan_out)), f = 2 for logistic
+        hidden units, else 6 (Glorot)."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        weights = []
+        for W in self.coefs_:
+            bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
+            weights += [rng.uniform(-bound, bound, W.shape), rng.uniform(-bound, bound, W.shape[1])]
+        self.network_.set_weights(weights)
 
     def _reset_stopping(self) -> None:
         """What the stopping rule tracks: the best validation score or the best loss."""
@@ -261,10 +334,9 @@ class _BaseMLP(BaseEstimator):
                                  f"{len(X)} samples leaves {len(val)} for validation; "
                                  "increase validation_fraction or the data")
             X, T, X_val, y_val = X[train], T[train], X[val], y[val]
-        batch = self._batch_size(len(X))
-        # scikit-learn's penalty (alpha/2n)·Σ‖W‖² per batch of n: its gradient is weight decay
-        net.optimizer.weight_decay = float(self.alpha) / batch
-        self._train(net, X, T, X_val, y_val, batch, incremental)
+        # drawn after the weights and the split, so that those match scikit-learn's draws
+        self._shuffle_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+        self._train(net, X, T, X_val, y_val, self._batch_size(len(X)), incremental)
         return self
 
     def _train(self, net: Network, X: np.ndarray, T: np.ndarray, X_val: np.ndarray | None,
@@ -272,13 +344,16 @@ class _BaseMLP(BaseEstimator):
         """The epochs: one ``Network.fit`` epoch each, then scikit-learn's stopping rules."""
         epochs = 1 if incremental else int(self.max_iter)
         bar = _progress_bar(epochs) if self.progress else None
+        penalty = _Penalty(float(self.alpha), self.coefs_, len(X), batch)
         self.n_iter_ = 0
         try:
             for _ in range(epochs):
+                seed = int(self._shuffle_rng.integers(2**63))
                 history = net.fit(X, T, epochs=1, batch_size=batch, shuffle=bool(self.shuffle),
-                                  verbose=0)
+                                  verbose=0, seed=seed, callbacks=[penalty])
                 if len(history):
-                    self._end_epoch(history["loss"][-1], batch, len(X), X_val, y_val, bar)
+                    self._end_epoch(history["loss"][-1] + penalty.loss, len(X), X_val, y_val,
+                                    bar)
                 if history.interrupted:  # Ctrl-C: fit stopped after the current batch
                     raise KeyboardInterrupt
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -297,13 +372,13 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping:
             net.set_weights(self._best_weights)
 
-    def _end_epoch(self, loss: float, batch: int, n_samples: int, X_val: np.ndarray | None,
-                   y_val: Any, bar: Any) -> None:
-        """Record an epoch as scikit-learn does: loss_ with the L2 penalty, the stopping
+    def _end_epoch(self, loss: float, n_samples: int, X_val: np.ndarray | None, y_val: Any,
+                   bar: Any) -> None:
+        """Record an epoch as scikit-learn does: loss_ (with the L2 penalty), the stopping
         count, the learning rate of the invscaling schedule."""
         self.n_iter_ += 1
         self.t_ += n_samples
-        self.loss_ = loss + self._penalty(batch)
+        self.loss_ = loss
         self.loss_curve_.append(self.loss_)
         if self.verbose:
             print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}", flush=True)
@@ -312,12 +387,8 @@ class _BaseMLP(BaseEstimator):
             bar.set_postfix(loss=f"{self.loss_:.4f}")
         self._update_no_improvement_count(X_val, y_val)
         if self.solver == "sgd" and self.learning_rate == "invscaling":
-            self.network_.optimizer.lr = (self.learning_rate_init
-                                          / (self.t_ + 1) ** self.power_t)
-
-    def _penalty(self, batch: int) -> float:
-        return 0.5 * float(self.alpha) * sum(float(np.dot(W.ravel(), W.ravel()))
-                                             for W in self.coefs_) / batch
+            _set_learning_rate(self.network_.optimizer,
+                               self.learning_rate_init / (self.t_ + 1) ** self.power_t)
 
     def _lower_learning_rate(self, optimizer: Optimizer) -> bool:
         """On a plateau: divide the rate by 5 for sgd's adaptive schedule (True: go on), or
@@ -330,7 +401,7 @@ class _BaseMLP(BaseEstimator):
             if self.verbose:
                 print(message + " Stopping.", flush=True)
             return False
-        optimizer.lr /= 5.0
+        _set_learning_rate(optimizer, optimizer.lr / 5.0)
         if self.verbose:
             print(message + f" Setting learning rate to {optimizer.lr:f}", flush=True)
         return True
