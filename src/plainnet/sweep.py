@@ -257,7 +257,7 @@ def _line(row: Mapping[str, Any], grid: Mapping[str, Any]) -> str:
 
 # --- the command line -----------------------------------------------------------------------
 
-SUMMARY = "run a grid of trainings on a Dask cluster (GRID.toml)"
+SUMMARY = "run a grid of trainings (GRID.toml) on a Dask cluster"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
