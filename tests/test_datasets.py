@@ -277,28 +277,16 @@ def test_mnist_pkl_without_path_says_where_it_comes_from(tmp_path):
         datasets.load("mnist-pkl", path=tmp_path, validation="keep")
 
 
-class RunsCode:
-    """Unpickling this would run a shell command that creates a file."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        import os
-
-        return os.system, (f"touch {self.marker}",)
-
-
-def test_a_hostile_pickle_is_refused_without_running_code(tmp_path, rng):
-    marker = tmp_path / "pwned"
+def test_a_hostile_pickle_is_refused_without_running_code(tmp_path, rng, hostile):
+    evil, marker = hostile
     triple = mnist_pkl_triple(rng, (3, 3, 3))
-    hostile = (triple[0], triple[1], (RunsCode(marker), triple[2][1]))
-    path = write(tmp_path / "mnist.pkl.gz", pickle.dumps(hostile, protocol=2), gz=True)
+    payload = (triple[0], triple[1], (evil, triple[2][1]))
+    path = write(tmp_path / "mnist.pkl.gz", pickle.dumps(payload, protocol=2), gz=True)
     with pytest.raises(pn.DataFileError, match=r"refused to load (posix|os|nt)\.system") as err:
         datasets.load("mnist-pkl", path=path)
     assert str(path) in str(err.value)
     assert not marker.exists()
-    pickle.loads(pickle.dumps(RunsCode(marker)))  # the same pickle, unrestricted, runs it
+    pickle.loads(pickle.dumps(evil))  # the same pickle, unrestricted, runs it
     assert marker.exists()
 
 
@@ -465,3 +453,10 @@ def test_standardize_uses_the_training_statistics(rng):
         datasets.standardize(X, mean[:2], std)
     with pytest.raises(ValueError, match="2-D numeric"):
         datasets.standardize(X[0])
+
+
+def test_paths_may_start_with_a_tilde(tmp_path, rng, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_mnist_dir(tmp_path / "mnist", rng, n_train=5, n_test=5)
+    (X, _), _ = datasets.load("mnist", path="~/mnist")
+    assert X.shape == (5, 784)

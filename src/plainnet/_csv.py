@@ -1,17 +1,22 @@
 """CSV data sets: the label in the first column, one sample a row, as in the common MNIST
 CSV files. A header row is detected (Kaggle's copy has one, the other common copy does
-not): the first line is a header when one of its fields is not a number.
+not): the first line is a header when one of its fields is not a number. ``path`` names
+one file (split into train and test) or a directory with ``*train*.csv`` and ``*test*.csv``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ._idx import DataFileError
+from ._preprocess import TEST_FRACTION, Split, train_val_split
+from ._validation import check_number
 
 
 def _first_line(path: Path) -> str:
@@ -84,3 +89,55 @@ def read_csv(path: str | os.PathLike, pixel_max: float | None
                                 "possible value, or pixel_max=None to keep values as they are")
         X = X / pixel_max
     return X.astype(np.float32), labels.astype(np.int64)
+
+
+def _files(path: Any) -> tuple[Path, Path | None]:
+    """The train and test CSV files that ``path`` names: one file, or a directory's pair."""
+    if path is None:
+        raise DataFileError("csv: pass path= to a CSV file (label in the first column) or to a "
+                            "directory holding one *train*.csv and one *test*.csv")
+    path = Path(path)
+    if path.is_dir():
+        return find_csv_pair(path)
+    if not path.is_file():
+        raise DataFileError(f"csv: {path} is neither a file nor a directory")
+    return path, None
+
+
+def _pixel_max(train: Path, pixel_max: Any) -> float | None:
+    """``"auto"``: 255 for rows of 784 features (MNIST's 28x28 bytes), else no scaling."""
+    if pixel_max == "auto":
+        return 255.0 if n_features(train) == 784 else None
+    if pixel_max is None:
+        return None
+    return float(check_number("pixel_max", pixel_max, low=0.0, low_open=True))
+
+
+def load_csv(path: Any = None, pixel_max: Any = "auto", test_fraction: float = TEST_FRACTION
+             ) -> Split:
+    """A CSV file, split with stratification (``test_fraction``), or a directory's
+    ``*train*.csv`` and ``*test*.csv``; values divided by ``pixel_max`` when it is set."""
+    train, test = _files(path)
+    scale = _pixel_max(train, pixel_max)
+    X, y = read_csv(train, scale)
+    if test is None:
+        return train_val_split(X, y, test_fraction, seed=0)
+    X_te, y_te = read_csv(test, scale)
+    if X_te.shape[1] != X.shape[1]:
+        raise DataFileError(f"{test}: rows of {X_te.shape[1]} features, but {train} has "
+                            f"{X.shape[1]}")
+    return (X, y), (X_te, y_te)
+
+
+def csv_metadata(path: Any = None, pixel_max: Any = "auto", **_: Any) -> dict[str, Any]:
+    """Image metadata when the values are pixels (``pixel_max``) of a square image."""
+    if path is None:
+        return {}
+    train, _test = _files(path)
+    scale = _pixel_max(train, pixel_max)
+    if scale is None:
+        return {}
+    n = n_features(train)
+    side = math.isqrt(n)
+    shape = {"image_shape": [side, side]} if side * side == n else {}
+    return {**shape, "pixel_max": scale}

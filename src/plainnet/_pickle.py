@@ -14,11 +14,13 @@ import gzip
 import os
 import pickle
 import zlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ._idx import DataFileError
+from ._preprocess import Split
 
 # numpy's own functions, whatever their module path in this version of numpy
 _reconstruct = np.zeros(1).__reduce_ex__(2)[0]
@@ -114,3 +116,26 @@ def read_mnist_pkl(path: str | os.PathLike) -> tuple[tuple[np.ndarray, np.ndarra
     if len(widths) != 1:
         raise DataFileError(f"{path}: the three parts have images of different sizes {widths}")
     return tuple(parts)
+
+
+def load_mnist_pkl(path: Any = None, validation: str = "merge") -> Split:
+    """network2.py's file (or its directory) as ``((X_train, y_train), (X_test, y_test))``;
+    its validation part joins the training part (``"merge"``) or is left out (``"drop"``)."""
+    if validation not in ("merge", "drop"):
+        raise ValueError(f"validation must be 'merge' or 'drop', got {validation!r}")
+    if path is None:
+        raise DataFileError(
+            "mnist-pkl: pass path= to network2.py's mnist.pkl.gz (or its directory); it is "
+            "data/mnist.pkl.gz in the repository of Michael Nielsen's book 'Neural Networks "
+            "and Deep Learning' (mnielsen/neural-networks-and-deep-learning). plainnet "
+            "downloads nothing")
+    path = Path(path)
+    if path.is_dir():
+        found = [path / n for n in ("mnist.pkl.gz", "mnist.pkl") if (path / n).is_file()]
+        if not found:
+            raise DataFileError(f"mnist-pkl: {path} holds neither mnist.pkl.gz nor mnist.pkl")
+        path = found[0]
+    train, val, test = read_mnist_pkl(path)
+    if validation == "merge":  # 50,000 + 10,000: the 60,000 training images of MNIST
+        train = (np.concatenate([train[0], val[0]]), np.concatenate([train[1], val[1]]))
+    return train, test

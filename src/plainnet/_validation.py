@@ -83,18 +83,22 @@ def as_numeric(value: Any, name: str, hint: str = "") -> np.ndarray:
 def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
     """``X`` as a finite 2-D array ``(n_samples, n_features)`` of ``dtype``, or a ValueError."""
     arr = as_numeric(X, name)
+    if arr.ndim in (1, 2) and arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples; pass at least one row")
     if arr.ndim != 2:
         hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape "
                          f"{arr.shape}{hint}")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has 0 samples; pass at least one row")
     if arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the network expects "
                          f"{n_features} (its first layer's fan_in)")
-    arr = arr.astype(dtype, copy=False)
-    if not np.isfinite(arr).all():
+    with np.errstate(over="ignore"):  # values beyond the dtype's range are reported below
+        out = arr.astype(dtype, copy=False)
+    if not np.isfinite(out).all():
+        if np.isfinite(arr).all():  # finite before the cast: too large for the dtype
+            raise ValueError(f"{name} holds values up to {np.abs(arr).max():g}, beyond the "
+                             f"range of the network's dtype {dtype}; rescale the inputs")
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise ValueError(f"{name} contains NaN or infinity ({bad} values); remove or impute "
                          "them before training or predicting")
-    return arr
+    return out
