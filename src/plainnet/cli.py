@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -405,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (summary, add_arguments, run) in COMMANDS.items():
         p = sub.add_parser(name, help=summary, description=summary, epilog=EPILOG)
         add_arguments(p)
-        p.set_defaults(run=run)
+        p.set_defaults(run=run, parser=p)
     return parser
 
 
@@ -419,12 +420,16 @@ def _one_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: sys.argv[1:]); returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command is None:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.error(f"choose a command: {', '.join(COMMANDS)}")
+    if extra:  # said by the subcommand's parser, which names itself
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     prog = f"plainnet {args.command}"
     try:
-        return args.run(args)
+        return _run_quietly_if_diverged(args)
     except BaseException as exc:
         if os.environ.get("PLAINNET_DEBUG"):
             raise
@@ -436,6 +441,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif not isinstance(exc, BrokenPipeError):  # `plainnet ... | head`: not an error
             print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return status
+
+
+def _run_quietly_if_diverged(args: argparse.Namespace) -> int:
+    """Run the subcommand; the overflow warnings of a diverging run are dropped, since its
+    DivergenceError says it all in one line. Other warnings are shown once it ends."""
+    from .training import DivergenceError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        diverged = False
+        try:
+            return args.run(args)
+        except DivergenceError:
+            diverged = True
+            raise
+        finally:
+            if not diverged:
+                for w in caught:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _exit_status(exc: BaseException) -> int | None:

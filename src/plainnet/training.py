@@ -133,13 +133,13 @@ class _Progress:
         if batch % self.every == 0:
             postfix = {"loss": f"{loss:.4f}"}
             if accuracy is not None:
-                postfix["accuracy"] = f"{accuracy:.4f}"
+                postfix["acc"] = f"{accuracy:.4f}"
             self.bar.set_postfix(postfix, refresh=False)
 
     def epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()
-                                  if k not in ("time", "lr")})
+        if self.bar is not None:  # "acc": the bar's line is narrow
+            self.bar.set_postfix({k.replace("accuracy", "acc"): f"{v:.4f}"
+                                  for k, v in logs.items() if k not in ("time", "lr")})
             self.close()
         elif self.verbose:
             self.say(_format_logs(epoch, self.epochs, logs))
@@ -271,8 +271,8 @@ def fit(
                     history.interrupted = True
                     history.stop_reason = (
                         f"interrupted (Ctrl-C) in epoch {epoch}/{epochs} after batch "
-                        f"{batch}/{n_batches}; the network keeps the weights of that batch, "
-                        f"the history holds the {len(history)} complete epochs")
+                        f"{batch}/{n_batches}; the network keeps the weights after that "
+                        f"batch ({len(history)} complete epochs in the history)")
                     break
 
                 logs = {"loss": loss_sum / n}
