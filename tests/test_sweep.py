@@ -75,6 +75,16 @@ def test_scheduler_and_workers_are_exclusive(tmp_path):
         sweep(_write(tmp_path, GRID), tmp_path / "out", scheduler="tcp://x:1", workers=2)
 
 
+def test_sweep_command_reports_a_bad_grid_in_one_line(tmp_path):
+    grid = _write(tmp_path, "[grid]\nlr = 0.1\n")
+    proc = subprocess.run([sys.executable, "-m", "plainnet", "sweep", str(grid), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("plainnet sweep: error:") and proc.stderr.count("\n") == 1
+    assert "[grid] lr must be a non-empty list" in proc.stderr
+
+
 # --- on a cluster ---------------------------------------------------------------------------
 
 @pytest.mark.slow
