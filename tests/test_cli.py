@@ -4,6 +4,7 @@ import fcntl
 import os
 import pty
 import re
+import select
 import signal
 import struct
 import subprocess
@@ -64,6 +65,7 @@ def work(tmp_path_factory):
 
 # --- train ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_train_with_no_options_as_the_readme_says(tmp_path):
     result = plainnet("train", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -94,6 +96,25 @@ def test_train_options_reach_the_network(work, tmp_path):
     assert isinstance(net.layers[1], pn.Tanh) and isinstance(net.optimizer, pn.SGD)
     assert net.optimizer.lr == 0.2 and net.optimizer.weight_decay == 0.001
     assert len(net.history) == 3 and not (tmp_path / "curves.png").exists()
+
+
+def test_a_csv_model_is_evaluated_on_its_recorded_files(work, tmp_path):
+    _, _, X, y = work
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = np.column_stack([y, np.round(X * 16)]).astype(int)
+    np.savetxt(data / "my_train.csv", rows[:300], fmt="%d", delimiter=",")
+    np.savetxt(data / "my_test.csv", rows[300:], fmt="%d", delimiter=",")
+    trained = plainnet("train", "--dataset", "csv", "--path", "data", "--hidden", "16",
+                       "--epochs", "2", "--out", "csv.npz", "--no-plot", "-q", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = plainnet("evaluate", tmp_path / "csv.npz", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert f"on csv (test split, {len(rows) - 300} samples)" in result.stdout
+    test_accuracy = re.search(r"Test accuracy: ([0-9.]+)", trained.stdout).group(1)
+    assert f"Accuracy: {test_accuracy}" in result.stdout
 
 
 def test_train_writes_the_curves(work):
@@ -304,17 +325,22 @@ def run_in_pty(args):
     proc = subprocess.Popen([sys.executable, "-m", "plainnet", *args], env=ENV, stdin=slave,
                             stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=60), b"".join(chunks).decode()
+    chunks, deadline = [], time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([master], [], [], 1.0)[0]:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return proc.wait(timeout=10), b"".join(chunks).decode()
+    finally:
+        proc.kill()
+        os.close(master)
 
 
 def test_progress_bar_on_a_terminal_plain_lines_in_a_pipe(tmp_path):

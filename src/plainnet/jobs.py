@@ -96,9 +96,10 @@ def train_job(options: Mapping[str, Any] | None = None, *, verbose: int = 0,
     n_classes = int(max(y.max(), y_test.max())) + 1
     network = build_network(opts, X.shape[1], n_classes)
     network.metadata = {"dataset": opts["dataset"], "n_classes": n_classes,
-                        **datasets.metadata(opts["dataset"])}
+                        **datasets.metadata(opts["dataset"], path=opts["path"])}
     if opts["path"] is not None:
-        network.metadata["path"] = os.fspath(opts["path"])
+        # absolute: evaluate finds the data again from any directory
+        network.metadata["path"] = os.path.abspath(os.path.expanduser(opts["path"]))
     if summary:
         network.summary()
     start = time.perf_counter()

@@ -10,6 +10,8 @@ is created or leaked.
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,14 +30,29 @@ if TYPE_CHECKING:
 MISTAKE = "#d62728"  # matplotlib's red: marks wrong predictions
 
 
-def _figure(**kwargs: Any) -> Figure:
-    """A new Figure on an Agg canvas: rendering without any display or event loop."""
+@functools.cache
+def _figure_class() -> type[Figure]:
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plotting needs matplotlib: pip install 'plainnet[plot]'") from None
-    fig = Figure(**kwargs)
+
+    class NotebookFigure(Figure):
+        """A Figure that a notebook shows as a PNG, with no pyplot and no backend set up."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", bbox_inches="tight")
+            return buffer.getvalue()
+
+    return NotebookFigure
+
+
+def _figure(**kwargs: Any) -> Figure:
+    """A new Figure on an Agg canvas: rendering without any display or event loop."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = _figure_class()(**kwargs)
     FigureCanvasAgg(fig)
     return fig
 
@@ -79,8 +96,8 @@ def plot_history(history: History | Network | dict[str, Sequence[float]]) -> Fig
 def plot_decision_boundary(network: Network, X: Any, y: Any, resolution: int = 200,
                            margin: float = 0.25) -> Figure:
     """2-D data ``X: (n, 2)`` coloured by class, over the network's prediction on a grid:
-    the probability of class 1 for a binary network (with its 0.5 contour, the learned
-    boundary), the predicted class for several classes."""
+    the probability of class 1 for two classes (one sigmoid unit or a two-way softmax), with
+    its 0.5 contour, the learned boundary; the predicted class for more classes."""
     X = np.asarray(X, dtype=np.float64)
     y = _labels(y, "y")
     if X.ndim != 2 or X.shape[1] != 2 or network.n_inputs != 2:
@@ -97,8 +114,9 @@ def plot_decision_boundary(network: Network, X: Any, y: Any, resolution: int = 2
     P = network.predict_proba(np.column_stack([gx.ravel(), gy.ravel()]))
     fig = _figure(figsize=(5.5, 4.5), layout="constrained")
     ax = fig.subplots()
-    if P.shape[1] == 1:
-        surface = P[:, 0].reshape(gx.shape)
+    binary = P.shape[1] <= 2  # one sigmoid unit, or a softmax over two classes
+    if binary:
+        surface = P[:, -1].reshape(gx.shape)
         filled = ax.contourf(gx, gy, surface, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
                              alpha=0.6)
         ax.contour(gx, gy, surface, levels=[0.5], colors="k", linewidths=1.5)
@@ -108,8 +126,7 @@ def plot_decision_boundary(network: Network, X: Any, y: Any, resolution: int = 2
         k = P.shape[1]
         ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap="tab10", vmin=0,
                     vmax=9, alpha=0.35)
-    cmap = "RdBu_r" if P.shape[1] == 1 else "tab10"
-    vmax = 1 if P.shape[1] == 1 else 9
+    cmap, vmax = ("RdBu_r", 1) if binary else ("tab10", 9)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=0, vmax=vmax, s=12, edgecolors="k",
                linewidths=0.3)
     ax.set(title="Decision boundary", xlabel="$x_1$", ylabel="$x_2$")

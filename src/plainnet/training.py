@@ -127,8 +127,7 @@ class _Progress:
                                  dynamic_ncols=True)
 
     def batch_end(self, batch: int, loss: float, accuracy: float | None) -> None:
-        if self.bar is None:
-            return
+        """Advance the bar (the loop calls this only while a bar is shown)."""
         self.bar.update(1)
         if batch % self.every == 0:
             postfix = {"loss": f"{loss:.4f}"}
@@ -228,6 +227,7 @@ def fit(
     rng = np.random.default_rng(seed) if seed is not None else network._rng
     history = History()
     progress = _Progress(verbose, epochs, n_batches)
+    classifier = network.classifier
     for cb in callbacks:
         cb.set_network(network)
         cb.on_train_begin()
@@ -256,8 +256,9 @@ def fit(
                     loss_sum += loss * size
                     correct += c
                     seen += size
-                    accuracy = correct / seen if network.classifier else None
-                    progress.batch_end(batch, loss_sum / seen, accuracy)
+                    if progress.bar is not None:
+                        progress.batch_end(batch, loss_sum / seen,
+                                           correct / seen if classifier else None)
                     for cb in callbacks:
                         cb.on_batch_end(batch, loss)
                     if interrupt.requested:
@@ -276,7 +277,7 @@ def fit(
                     break
 
                 logs = {"loss": loss_sum / n}
-                if network.classifier:
+                if classifier:
                     logs["accuracy"] = correct / n
                 if val is not None:
                     logs.update({f"val_{k}": v for k, v in network._evaluate(*val).items()})
