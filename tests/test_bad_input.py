@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import plainnet as pn
+from plainnet._validation import check_number
 
 N_FEATURES, N_CLASSES = 4, 3
 
@@ -269,3 +270,11 @@ def test_a_huge_learning_rate_raises_divergence_and_keeps_finite_weights(build, 
         twin.fit(X, y, epochs=epoch - 1, batch_size=8, verbose=0, seed=1)
     assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), twin.get_weights(),
                                                     strict=True))
+
+
+def test_huge_integer_hyperparameter_is_a_value_error_not_an_overflow():
+    """Regression: check_number called np.isfinite on 10**400 and raised OverflowError."""
+    with pytest.raises(ValueError, match=r"epochs must be an integer in \[1, inf\)"):
+        check_number("epochs", -(10**400), low=1, integer=True)
+    with pytest.raises(ValueError, match="batch_size"):
+        pn.mlp([2, 1], output="sigmoid").fit([[0.0, 1.0]], [1], batch_size=-(10**400))

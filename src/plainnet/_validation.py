@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -27,7 +28,8 @@ def check_number(
     ok_type = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, ok_type):
         raise ValueError(f"{name} must be {kind}, got {value!r}")
-    if not np.isfinite(value):
+    # an int is always finite, and converting 10**400 to a float would overflow
+    if not isinstance(value, numbers.Integral) and not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     lo_ok = low is None or (value > low if low_open else value >= low)
     hi_ok = high is None or (value < high if high_open else value <= high)

@@ -1,4 +1,4 @@
-"""The ``plainnet`` command: train, evaluate, predict, datasets, gradcheck.
+"""The ``plainnet`` command: train, evaluate, predict, datasets, gradcheck, sweep, playground.
 
 Each subcommand is a pair of functions, ``_<name>_arguments(parser)`` and
 ``_<name>(args) -> exit status``, listed in :data:`COMMANDS`. Errors a user can
@@ -368,6 +368,30 @@ def _gradcheck(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_ERROR
 
 
+def _sweep_arguments(p: argparse.ArgumentParser) -> None:
+    from .sweep import add_arguments  # the sweep lives in sweep.py; Dask loads when it runs
+
+    add_arguments(p)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import run_command
+
+    return run_command(args)
+
+
+def _playground_arguments(parser: argparse.ArgumentParser) -> None:
+    from .playground import add_arguments  # its web stack (an extra) loads only when it runs
+
+    add_arguments(parser)
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from .playground import run
+
+    return run(args)
+
+
 # --- the command -----------------------------------------------------------------------------
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
@@ -381,6 +405,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
     "datasets": ("list the data sets and where they come from", _datasets_arguments, _datasets),
     "gradcheck": ("check backpropagation against finite differences on a small network",
                   _gradcheck_arguments, _gradcheck),
+    "sweep": ("run a grid of trainings (GRID.toml) on a Dask cluster", _sweep_arguments,
+              _sweep),
+    "playground": ("start the local web playground: watch a network learn, draw digits",
+                   _playground_arguments, _playground),
 }
 
 EPILOG = ("exit status: 0 success, 1 a missing or broken file or a failed run, 2 a bad "
