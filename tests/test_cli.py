@@ -286,27 +286,25 @@ def test_user_errors_are_one_line_and_exit_2_for_usage_1_for_files(work, status,
 
 
 def test_warnings_are_shown_after_the_run_but_not_after_a_divergence(monkeypatch):
-    from argparse import Namespace
-
     import plainnet.cli
 
     shown = []
     monkeypatch.setattr(warnings, "showwarning", lambda message, *args: shown.append(message))
 
-    def warns(args):
+    def warns():
         warnings.warn("careful", UserWarning, stacklevel=1)
         return 0
 
-    assert plainnet.cli._run_quietly_if_diverged(Namespace(run=warns)) == 0
+    assert plainnet.cli._quiet_if_diverged(warns) == 0
     assert [str(m) for m in shown] == ["careful"]
 
-    def diverges(args):
+    def diverges():
         warnings.warn("overflow encountered", RuntimeWarning, stacklevel=1)
         raise pn.DivergenceError(3, 1e9)
 
     shown.clear()
     with pytest.raises(pn.DivergenceError):
-        plainnet.cli._run_quietly_if_diverged(Namespace(run=diverges))
+        plainnet.cli._quiet_if_diverged(diverges)
     assert shown == []
 
 

@@ -15,13 +15,14 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 
 from . import __version__
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+T = TypeVar("T")
 PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
@@ -135,8 +136,8 @@ def _train(args: argparse.Namespace) -> int:
     _writable(out, "--out")
     _writable(plot, "--plot", PLOT_SUFFIXES)
 
-    result = train_job(options, verbose=0 if args.quiet else 1, out=out,
-                       summary=not args.quiet)
+    result = _quiet_if_diverged(lambda: train_job(options, verbose=0 if args.quiet else 1,
+                                                  out=out, summary=not args.quiet))
     for part in ("val", "test"):
         if result[f"{part}_accuracy"] is not None:
             print(f"{'Validation' if part == 'val' else 'Test'} accuracy: "
@@ -447,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     prog = f"plainnet {args.command}"
     try:
-        return _run_quietly_if_diverged(args)
+        return args.run(args)
     except BaseException as exc:
         if os.environ.get("PLAINNET_DEBUG"):
             raise
@@ -461,8 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
 
 
-def _run_quietly_if_diverged(args: argparse.Namespace) -> int:
-    """Run the subcommand; the overflow warnings of a diverging run are dropped, since its
+def _quiet_if_diverged(run: Callable[[], T]) -> T:
+    """``run()``; the overflow warnings of a diverging run are dropped, since its
     DivergenceError says it all in one line. Other warnings are shown once it ends."""
     from .training import DivergenceError
 
@@ -470,7 +471,7 @@ def _run_quietly_if_diverged(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
-            return args.run(args)
+            return run()
     except DivergenceError:
         caught = []
         raise
