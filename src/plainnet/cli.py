@@ -91,31 +91,34 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     from .jobs import DEFAULTS
 
     d = DEFAULTS
-    p.add_argument("--dataset", default=d["dataset"],
+    p.add_argument("--dataset", default=d["dataset"], metavar="NAME",
                    help=f"data set name (default: {d['dataset']}; see 'plainnet datasets')")
-    p.add_argument("--path", help="directory or file of the data set, for sets that need one")
+    p.add_argument("--path", metavar="PATH",
+                   help="directory or file of the data set, for sets that need one")
     p.add_argument("--hidden", type=_positive(int), nargs="+", default=d["hidden"],
                    metavar="N", help=f"hidden layer widths (default: {d['hidden'][0]})")
-    p.add_argument("--activation", default=d["activation"],
+    p.add_argument("--activation", default=d["activation"], metavar="NAME",
                    help=f"hidden activation: relu, leaky_relu, tanh, sigmoid (default: "
                         f"{d['activation']})")
-    p.add_argument("--optimizer", default=d["optimizer"],
+    p.add_argument("--optimizer", default=d["optimizer"], metavar="NAME",
                    help=f"sgd, adam or rmsprop (default: {d['optimizer']})")
-    p.add_argument("--lr", type=_positive(float), default=d["lr"],
+    p.add_argument("--lr", type=_positive(float), default=d["lr"], metavar="X",
                    help=f"learning rate (default: {d['lr']})")
-    p.add_argument("--epochs", type=_positive(int), default=d["epochs"],
+    p.add_argument("--epochs", type=_positive(int), default=d["epochs"], metavar="N",
                    help=f"epochs (default: {d['epochs']})")
-    p.add_argument("--batch-size", type=_positive(int), default=d["batch_size"],
+    p.add_argument("--batch-size", type=_positive(int), default=d["batch_size"], metavar="N",
                    help=f"mini-batch size (default: {d['batch_size']})")
     p.add_argument("--weight-decay", type=_positive(float, allow_zero=True),
-                   default=d["weight_decay"], help="L2 weight decay (default: 0)")
-    p.add_argument("--val-split", type=_fraction, default=d["val_split"],
+                   default=d["weight_decay"], metavar="X", help="L2 weight decay (default: 0)")
+    p.add_argument("--val-split", type=_fraction, default=d["val_split"], metavar="F",
                    help=f"share of the training set held out for validation (default: "
                         f"{d['val_split']})")
     p.add_argument("--seed", type=_positive(int, allow_zero=True), default=d["seed"],
+                   metavar="N",
                    help=f"seed for weights, split and shuffling (default: {d['seed']})")
-    p.add_argument("--out", default="model.npz", help="model file to write (default: model.npz)")
-    p.add_argument("--plot", default="curves.png",
+    p.add_argument("--out", default="model.npz", metavar="FILE",
+                   help="model file to write (default: model.npz)")
+    p.add_argument("--plot", default="curves.png", metavar="FILE",
                    help="loss and accuracy curves to write (default: curves.png)")
     p.add_argument("--no-out", action="store_true", help="do not write a model file")
     p.add_argument("--no-plot", action="store_true", help="do not write the curves")
