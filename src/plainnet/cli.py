@@ -46,7 +46,7 @@ def _positive(kind: Callable[[str], Any], allow_zero: bool = False) -> Callable[
             raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
         if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
             bound = ">= 0" if allow_zero else "> 0"
-            raise argparse.ArgumentTypeError(f"must be a number {bound}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text!r}")
         return value
     parse.__name__ = kind.__name__
     return parse
@@ -228,7 +228,8 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file (.npz)")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help=".npy or .csv files of rows, or images (PNG, JPEG) for models "
-                        "trained on images")
+                        "trained on images; rows of raw pixels (values above 1) are divided "
+                        "by the model's pixel_max")
     p.add_argument("--top", type=_positive(int), default=1, metavar="K",
                    help="show the K most likely classes (default: 1)")
 
@@ -434,6 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, MemoryError):  # e.g. --hidden 10000000
+        text = f"not enough memory: {text}"
     if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in text:
         text = f"{exc.filename}: {text}"
     return " ".join(text.split())
@@ -491,7 +494,8 @@ def _exit_status(exc: BaseException) -> int | None:
 
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
-    if isinstance(exc, (DataFileError, ModelFileError, DivergenceError, OSError, ImportError)):
+    if isinstance(exc, (DataFileError, ModelFileError, DivergenceError, OSError, ImportError,
+                        MemoryError)):
         return EXIT_ERROR  # the files and the run name themselves in their messages
     if isinstance(exc, ValueError):
         return EXIT_USAGE
