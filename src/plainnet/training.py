@@ -162,12 +162,15 @@ class _Interrupt:
 def _catch_interrupt() -> Iterator[_Interrupt]:
     """Turn the first Ctrl-C into a request to stop after the current batch; a second one
     raises KeyboardInterrupt as usual. Only the main thread can own a signal handler:
-    elsewhere (a worker thread) Ctrl-C keeps its usual meaning."""
+    elsewhere (a worker thread), or when the current handler was not set from Python,
+    Ctrl-C keeps its usual meaning."""
     flag = _Interrupt()
-    if threading.current_thread() is not threading.main_thread():
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGINT)
+    if previous is None:  # not the main thread, or a handler Python cannot put back
         yield flag
         return
-    previous = signal.getsignal(signal.SIGINT)
 
     def handler(signum: int, frame: Any) -> None:
         flag.requested = True
