@@ -388,7 +388,11 @@ def test_progress_bar_on_a_terminal_plain_lines_in_a_pipe(tmp_path):
     assert piped.returncode == 0
     # a terminal: tqdm bars, redrawn with carriage returns, with loss and accuracy
     assert "\r" in tty.replace("\r\n", "\n")
-    assert re.search(r"Epoch 3/3: 100%\|.*\| 41/41 .*loss=[0-9.]+, acc=[0-9.]+", tty)
+    assert re.search(r"Epoch 3/3:\s+0%\|", tty)  # a bar, drawn as the epoch starts
+    # each finished epoch is one line of metrics
+    finished = re.findall(r"Epoch (\d)/3: 41/41 \[[0-9:]+, loss=[0-9.]+, acc=[0-9.]+, "
+                          r"val_loss=[0-9.]+, val_acc=[0-9.]+\]", tty)
+    assert finished == ["1", "2", "3"]
     assert "Epoch 1/3 - " not in tty
     # a pipe: one plain line per epoch, nothing redrawn
     assert "\r" not in piped.stdout and "\r" not in piped.stderr

@@ -2,9 +2,11 @@
 
 import io
 import os
+import re
 import signal
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -57,14 +59,20 @@ def test_verbose_0_is_silent(data, capsys, monkeypatch):
     assert capsys.readouterr().err == ""
 
 
+class Slow(Callback):
+    def on_batch_end(self, batch, loss):
+        time.sleep(0.03)  # slow enough for tqdm (every 0.1 s) to redraw mid-epoch
+
+
 def test_bar_on_a_terminal_with_loss_and_accuracy(data, monkeypatch):
     monkeypatch.setattr(sys, "stdout", Terminal())
-    net().fit(*data, epochs=2, batch_size=20, verbose=1)
+    net().fit(*data, epochs=2, batch_size=20, verbose=1, callbacks=[Slow()])
     out = sys.stdout.getvalue()
     assert "\r" in out  # tqdm redraws its line
-    assert "Epoch 1/2" in out and "Epoch 2/2" in out
-    assert "10/10" in out and "batch/s" in out
-    assert "loss=" in out and "acc=" in out
+    # the running loss and accuracy while the epoch goes on
+    assert re.search(r"Epoch 1/2:\s+\d+%\|.*\| [1-9]/10 .*loss=[0-9.]+, acc=[0-9.]+\]", out)
+    assert " 0/10 " in out and "batch/s" in out  # the bar as the epoch starts
+    assert re.search(r"Epoch 2/2: 10/10 \[[0-9:]+, loss=[0-9.]+, acc=[0-9.]+\]", out)
     assert "Epoch 1/2 - " not in out  # not the plain lines as well
 
 

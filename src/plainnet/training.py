@@ -136,9 +136,12 @@ class _Progress:
             self.bar.set_postfix(postfix, refresh=False)
 
     def epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.bar is not None:  # "acc": the bar's line is narrow
+        if self.bar is not None:
+            # a finished epoch needs no bar: its line keeps the room for the metrics
+            self.bar.bar_format = "{desc}: {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
             self.bar.set_postfix({k.replace("accuracy", "acc"): f"{v:.4f}"
-                                  for k, v in logs.items() if k not in ("time", "lr")})
+                                  for k, v in logs.items() if k not in ("time", "lr")},
+                                 refresh=False)
             self.close()
         elif self.verbose:
             self.say(_format_logs(epoch, self.epochs, logs))
