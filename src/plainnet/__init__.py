@@ -1,8 +1,9 @@
 """plainnet: neural networks in plain NumPy, with backpropagation written out by hand."""
 
-from . import datasets
+from . import callbacks, datasets, plotting
 from ._idx import DataFileError
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
 from .gradcheck import gradcheck
 from .io import ModelFileError, load
 from .labels import from_one_hot, one_hot
@@ -18,17 +19,21 @@ __all__ = [
     "SGD",
     "Adam",
     "BinaryCrossEntropy",
+    "Callback",
     "CategoricalCrossEntropy",
     "DataFileError",
     "Dense",
     "DivergenceError",
     "Dropout",
+    "EarlyStopping",
     "History",
     "Identity",
     "Layer",
     "LeakyReLU",
+    "LearningRateScheduler",
     "Loss",
     "MeanSquaredError",
+    "ModelCheckpoint",
     "ModelFileError",
     "Network",
     "Optimizer",
@@ -38,10 +43,12 @@ __all__ = [
     "Softmax",
     "Tanh",
     "__version__",
+    "callbacks",
     "datasets",
     "from_one_hot",
     "gradcheck",
     "load",
     "mlp",
     "one_hot",
+    "plotting",
 ]

@@ -3,17 +3,21 @@
 An IDX file is a 4-byte magic number ``0, 0, type code, number of dimensions``,
 then each dimension as a big-endian uint32, then the values in big-endian order.
 Files may be gzip-compressed (recognised by their first two bytes, not by name).
-Every error names the file and says what is wrong with it.
+Every error names the file and says what is wrong with it. ``load_idx_dir`` reads
+the four files of an MNIST-format directory.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import re
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ._preprocess import Split
 
 #: IDX type code -> big-endian dtype
 _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -81,3 +85,48 @@ def read_idx_pair(images_path: str | os.PathLike, labels_path: str | os.PathLike
         raise DataFileError(f"{images_path} holds {len(images)} images but {labels_path} holds "
                             f"{len(labels)} labels; the two files must come from the same set")
     return images, labels.astype(np.int64)
+
+
+def _to_X(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images ``(n, rows, cols)`` to ``X: (n, rows·cols)`` float32 in [0, 1]."""
+    X = images.reshape(len(images), -1).astype(np.float32)
+    X /= np.float32(255.0)
+    return X, labels
+
+
+_IDX_NAMES = {
+    "train_images": r"train-images[-.]idx3-ubyte",
+    "train_labels": r"train-labels[-.]idx1-ubyte",
+    "test_images": r"t10k-images[-.]idx3-ubyte",
+    "test_labels": r"t10k-labels[-.]idx1-ubyte",
+}
+
+
+def find_idx_files(directory: Path, name: str) -> dict[str, Path]:
+    """The four IDX files in ``directory`` (plain or .gz), or a DataFileError listing the gaps."""
+    if not directory.is_dir():
+        raise DataFileError(f"{name}: {directory} is not a directory; path= must name the "
+                            "directory that holds the four IDX files")
+    files = sorted(p for p in directory.iterdir() if p.is_file())
+    found, missing = {}, []
+    for key, pattern in _IDX_NAMES.items():
+        matches = [p for p in files if re.fullmatch(pattern + r"(\.gz)?", p.name)]
+        if not matches:
+            missing.append(pattern.replace("[-.]", "-"))
+        else:  # prefer the uncompressed file when both are there: it reads faster
+            found[key] = min(matches, key=lambda p: p.suffix == ".gz")
+    if missing:
+        raise DataFileError(f"{name}: {directory} lacks {', '.join(missing)} (or .gz); it must "
+                            "hold the four MNIST-format IDX files")
+    return found
+
+
+def load_idx_dir(directory: Path, name: str) -> Split:
+    """``((X_train, y_train), (X_test, y_test))`` from the four IDX files in ``directory``."""
+    f = find_idx_files(directory, name)
+    train = _to_X(*read_idx_pair(f["train_images"], f["train_labels"]))
+    test = _to_X(*read_idx_pair(f["test_images"], f["test_labels"]))
+    if train[0].shape[1] != test[0].shape[1]:
+        raise DataFileError(f"{f['test_images']}: images of {test[0].shape[1]} pixels, but "
+                            f"{f['train_images']} has {train[0].shape[1]}")
+    return train, test

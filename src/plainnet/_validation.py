@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import numbers
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -26,7 +28,8 @@ def check_number(
     ok_type = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, ok_type):
         raise ValueError(f"{name} must be {kind}, got {value!r}")
-    if not np.isfinite(value):
+    # an int is always finite, and converting 10**400 to a float would overflow
+    if not isinstance(value, numbers.Integral) and not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     lo_ok = low is None or (value > low if low_open else value >= low)
     hi_ok = high is None or (value < high if high_open else value <= high)
@@ -57,27 +60,47 @@ def check_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
+def as_numeric(value: Any, name: str, hint: str = "") -> np.ndarray:
+    """``value`` as a NumPy array of booleans, integers or floats, or a ValueError.
+
+    Object arrays that hold only numbers (as pandas may give) are converted to float64.
+    """
+    if value is None:
+        raise ValueError(f"{name} must be a numeric array, got None")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular numeric array, got "
+                         f"{type(value).__name__} that NumPy cannot convert ({exc})") from None
+    if arr.dtype == object:
+        with contextlib.suppress(ValueError, TypeError):
+            arr = arr.astype(np.float64)
+    if arr.dtype.kind not in "biuf":
+        seen = (f"{type(value).__name__} {value!r}" if arr.ndim == 0
+                else f"an array of dtype {arr.dtype}")
+        raise ValueError(f"{name} must be numeric, got {seen}{hint}")
+    return arr
+
+
 def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
     """``X`` as a finite 2-D array ``(n_samples, n_features)`` of ``dtype``, or a ValueError."""
-    try:
-        arr = np.asarray(X)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise ValueError(f"{name} must be a 2-D numeric array, got {type(X).__name__} "
-                         f"that NumPy cannot convert ({exc})") from None
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got an array of dtype {arr.dtype}")
+    arr = as_numeric(X, name)
+    if arr.ndim in (1, 2) and arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples; pass at least one row")
     if arr.ndim != 2:
         hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape "
                          f"{arr.shape}{hint}")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has 0 samples; pass at least one row")
     if arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the network expects "
                          f"{n_features} (its first layer's fan_in)")
-    arr = arr.astype(dtype, copy=False)
-    if not np.isfinite(arr).all():
+    with np.errstate(over="ignore"):  # values beyond the dtype's range are reported below
+        out = arr.astype(dtype, copy=False)
+    if not np.isfinite(out).all():
+        if np.isfinite(arr).all():  # finite before the cast: too large for the dtype
+            raise ValueError(f"{name} holds values up to {np.abs(arr).max():g}, beyond the "
+                             f"range of the network's dtype {dtype}; rescale the inputs")
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise ValueError(f"{name} contains NaN or infinity ({bad} values); remove or impute "
                          "them before training or predicting")
-    return arr
+    return out

@@ -15,9 +15,9 @@ point ``path=`` at a copy you have.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ._idx import DataFileError, read_idx_pair
+from ._csv import csv_metadata, load_csv
+from ._idx import DataFileError, load_idx_dir
+from ._pickle import load_mnist_pkl
+from ._preprocess import TEST_FRACTION, Split, standardize, train_val_split
 from ._validation import check_number
 from .labels import from_one_hot, one_hot
 
@@ -40,70 +43,10 @@ __all__ = [
     "train_val_split",
 ]
 
-Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-
 #: where Debian's dataset-fashion-mnist package puts its four IDX files
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
-#: the toy sets and the digits: this share of the samples goes to the test set
-TEST_FRACTION = 0.2
 _SPLIT_SEED = 0
 _MNIST_META = {"image_shape": [28, 28], "pixel_max": 255.0}
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-def train_val_split(X: Any, y: Any, val_fraction: float = 0.1, seed: int | None = 0,
-                    stratify: bool = True) -> Split:
-    """Split ``X: (n, d)``, ``y: (n,)`` into ``((X_train, y_train), (X_val, y_val))``.
-
-    With ``stratify`` every class keeps its share: each class gives ``round(val_fraction *
-    n_class)`` of its samples to the validation part. Both parts keep the original order.
-
-    >>> X, y = np.arange(20).reshape(10, 2), np.array([0] * 5 + [1] * 5)
-    >>> (X_tr, y_tr), (X_val, y_val) = train_val_split(X, y, val_fraction=0.4)
-    >>> y_val.tolist()
-    [0, 0, 1, 1]
-    """
-    X, y = np.asarray(X), np.asarray(y)
-    check_number("val_fraction", val_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
-    if len(X) != len(y):
-        raise ValueError(f"X and y have different lengths: {len(X)} samples and {len(y)} labels")
-    rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
-    val = np.concatenate([rng.permutation(g)[:round(val_fraction * len(g))] for g in groups])
-    is_val = np.zeros(len(y), dtype=bool)
-    is_val[val] = True
-    if is_val.all() or not is_val.any():
-        raise ValueError(f"val_fraction={val_fraction} leaves one part empty for {len(y)} "
-                         "samples; use more samples or another fraction")
-    return (X[~is_val], y[~is_val]), (X[is_val], y[is_val])
-
-
-def standardize(X: Any, mean: Any = None, std: Any = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(X - mean) / std`` per feature; returns ``(X_std, mean, std)``.
-
-    Without ``mean`` and ``std`` they are computed from ``X: (n, d)``; pass the training
-    set's to transform the test set the same way. Constant features get ``std = 1``.
-
-    >>> Z, mean, std = standardize([[1.0, 5.0], [3.0, 5.0]])
-    >>> Z.tolist(), mean.tolist(), std.tolist()
-    ([[-1.0, 0.0], [1.0, 0.0]], [2.0, 5.0], [1.0, 1.0])
-    """
-    X = np.asarray(X)
-    if X.ndim != 2 or X.dtype.kind not in "biuf":
-        raise ValueError(f"X must be a 2-D numeric array, got {X.dtype} of shape {X.shape}")
-    dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
-    if mean is None:
-        mean = X.mean(axis=0, dtype=np.float64)
-    if std is None:
-        std = X.std(axis=0, dtype=np.float64)
-        std[std == 0] = 1.0
-    mean, std = np.asarray(mean, dtype), np.asarray(std, dtype)
-    if mean.shape != (X.shape[1],) or std.shape != (X.shape[1],):
-        raise ValueError(f"mean and std must have shape ({X.shape[1]},), got {mean.shape} and "
-                         f"{std.shape}")
-    return ((X - mean) / std).astype(dtype, copy=False), mean, std
 
 
 # --- the sets -------------------------------------------------------------------------------
@@ -138,50 +81,6 @@ def _load_digits(path: Any = None) -> Split:
     return _split(digits.data / 16.0, digits.target)
 
 
-def _images(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 images ``(n, rows, cols)`` to ``X: (n, rows·cols)`` float32 in [0, 1]."""
-    X = images.reshape(len(images), -1).astype(np.float32)
-    X /= np.float32(255.0)
-    return X, labels
-
-
-_IDX_NAMES = {
-    "train_images": r"train-images[-.]idx3-ubyte",
-    "train_labels": r"train-labels[-.]idx1-ubyte",
-    "test_images": r"t10k-images[-.]idx3-ubyte",
-    "test_labels": r"t10k-labels[-.]idx1-ubyte",
-}
-
-
-def _find_idx_files(directory: Path, name: str) -> dict[str, Path]:
-    """The four IDX files in ``directory`` (plain or .gz), or a DataFileError listing the gaps."""
-    if not directory.is_dir():
-        raise DataFileError(f"{name}: {directory} is not a directory; path= must name the "
-                            "directory that holds the four IDX files")
-    files = sorted(p for p in directory.iterdir() if p.is_file())
-    found, missing = {}, []
-    for key, pattern in _IDX_NAMES.items():
-        matches = [p for p in files if re.fullmatch(pattern + r"(\.gz)?", p.name)]
-        if not matches:
-            missing.append(pattern.replace("[-.]", "-"))
-        else:  # prefer the uncompressed file when both are there: it reads faster
-            found[key] = min(matches, key=lambda p: p.suffix == ".gz")
-    if missing:
-        raise DataFileError(f"{name}: {directory} lacks {', '.join(missing)} (or .gz); it must "
-                            "hold the four MNIST-format IDX files")
-    return found
-
-
-def _load_idx_dir(directory: Path, name: str) -> Split:
-    f = _find_idx_files(directory, name)
-    train = _images(*read_idx_pair(f["train_images"], f["train_labels"]))
-    test = _images(*read_idx_pair(f["test_images"], f["test_labels"]))
-    if train[0].shape[1] != test[0].shape[1]:
-        raise DataFileError(f"{f['test_images']}: images of {test[0].shape[1]} pixels, but "
-                            f"{f['train_images']} has {train[0].shape[1]}")
-    return train, test
-
-
 def _fashion_dir() -> Path | None:
     return next((Path(d) for d in FASHION_MNIST_DIRS if Path(d).is_dir()), None)
 
@@ -192,7 +91,7 @@ def _load_fashion_mnist(path: Any = None) -> Split:
         raise DataFileError("fashion-mnist: the IDX files are not installed; on Debian or "
                             "Ubuntu run `apt install dataset-fashion-mnist`, or pass path= to a "
                             "directory with the four IDX files")
-    return _load_idx_dir(directory, "fashion-mnist")
+    return load_idx_dir(directory, "fashion-mnist")
 
 
 def _load_mnist(path: Any = None) -> Split:
@@ -204,24 +103,20 @@ def _load_mnist(path: Any = None) -> Split:
             "published by Yann LeCun's MNIST page mirrors, torchvision, Kaggle or your "
             "distribution's packages. Fashion-MNIST needs no download on Debian: "
             "load('fashion-mnist')")
-    return _load_idx_dir(Path(path), "mnist")
+    return load_idx_dir(Path(path), "mnist")
 
 
 @dataclass(frozen=True)
 class _Set:
     load: Callable[..., Split]
     source: str
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] | Callable[..., dict[str, Any]]
     present: Callable[[], bool]
     takes_path: bool = False
 
 
 def _has_sklearn() -> bool:
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("sklearn") is not None
 
 
 _SETS: dict[str, _Set] = {
@@ -239,6 +134,15 @@ _SETS: dict[str, _Set] = {
                           _MNIST_META, lambda: _fashion_dir() is not None, takes_path=True),
     "mnist": _Set(_load_mnist, "any directory holding the four MNIST IDX files (path=)",
                   _MNIST_META, lambda: False, takes_path=True),
+    "mnist-pkl": _Set(load_mnist_pkl,
+                      "network2.py's mnist.pkl.gz (path=); option validation='merge' (its "
+                      "10,000 validation images join the training set) or 'drop'",
+                      _MNIST_META, lambda: False, takes_path=True),
+    "csv": _Set(load_csv,
+                "a CSV file (label first; header detected) or a directory with *train*.csv "
+                "and *test*.csv (path=); options pixel_max ('auto': 255 for 784 features), "
+                "test_fraction (one file only)",
+                csv_metadata, lambda: False, takes_path=True),
 }
 
 
@@ -259,13 +163,31 @@ def available() -> dict[str, dict[str, Any]]:
     return {name: {"source": s.source, "present": s.present()} for name, s in _SETS.items()}
 
 
-def metadata(name: str) -> dict[str, Any]:
+def metadata(name: str, path: str | os.PathLike | None = None, **options: Any
+             ) -> dict[str, Any]:
     """What the inputs of a set are, for preprocessing new inputs the same way.
 
     ``{"image_shape": [rows, cols], "pixel_max": raw pixel value that maps to 1.0}`` for the
-    image sets, ``{}`` for the toy sets.
+    image sets, ``{}`` for the toy sets. For ``"csv"`` it depends on the file: pass the same
+    ``path`` and options as to :func:`load` (only the first line is read).
     """
-    return {k: list(v) if isinstance(v, list) else v for k, v in _lookup(name).metadata.items()}
+    entry = _lookup(name)
+    if callable(entry.metadata):
+        options = _check_options(name, entry, path, options)
+        return entry.metadata(None if path is None else Path(path).expanduser(), **options)
+    return {k: list(v) if isinstance(v, list) else v for k, v in entry.metadata.items()}
+
+
+def _check_options(name: str, entry: _Set, path: Any, options: dict[str, Any]
+                   ) -> dict[str, Any]:
+    accepted = [p for p in inspect.signature(entry.load).parameters if p != "path"]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"data set {name!r} takes the options {accepted}, got {unknown}")
+    if path is not None and not entry.takes_path:
+        raise ValueError(f"data set {name!r} is generated or shipped with a package and takes "
+                         f"no path=, got path={str(path)!r}")
+    return options
 
 
 def load(name: str, path: str | os.PathLike | None = None, **options: Any) -> Split:
@@ -276,11 +198,5 @@ def load(name: str, path: str | os.PathLike | None = None, **options: Any) -> Sp
     ``noise`` for the toy sets).
     """
     entry = _lookup(name)
-    accepted = [p for p in inspect.signature(entry.load).parameters if p != "path"]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise ValueError(f"data set {name!r} takes the options {accepted}, got {unknown}")
-    if path is not None and not entry.takes_path:
-        raise ValueError(f"data set {name!r} is generated or shipped with a package and takes "
-                         f"no path=, got path={str(path)!r}")
-    return entry.load(path, **options)
+    options = _check_options(name, entry, path, options)
+    return entry.load(None if path is None else Path(path).expanduser(), **options)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
-import tempfile
+import secrets
 import zipfile
 import zlib
 from pathlib import Path
@@ -64,10 +65,22 @@ def _set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
     rng.bit_generator.state = state
 
 
+def _has_rng(layer: Layer) -> bool:
+    """Layers that draw random numbers while training (Dropout) keep a generator."""
+    return isinstance(getattr(layer, "_rng", None), np.random.Generator)
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays in ``network.metadata`` as JSON numbers and lists."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} {value!r} is not a JSON value")
+
+
 def _check_savable(network: Network, path: Path) -> None:
     """Refuse, before writing anything, a network that the file could not hold or rebuild."""
     for i, layer in enumerate(network.layers):
-        if type(layer).__name__ not in _LAYERS or type(layer) is not _LAYERS[type(layer).__name__]:
+        if _LAYERS.get(type(layer).__name__) is not type(layer):
             raise ModelFileError(f"{path}: cannot save layer {i} of type "
                                  f"{type(layer).__name__}; model files hold only "
                                  f"{', '.join(_LAYERS)}")
@@ -109,12 +122,15 @@ def _header(network: Network) -> dict[str, Any]:
         "optimizer_iterations": opt.iterations,
         "optimizer_state": {name: sorted(state) for name, state in opt.state.items()},
         "parameters": {name: list(p.shape) for name, p in network.parameters().items()},
-        "history": {"epoch": network.history.epoch, "history": network.history.history},
+        # JSON has no NaN or infinity: such a value (a diverged val_loss) is kept as "inf", …
+        "history": {"epoch": network.history.epoch,
+                    "history": {k: [v if math.isfinite(v) else repr(v) for v in vals]
+                                for k, vals in network.history.history.items()}},
         "metadata": network.metadata,
         "multilabel": network.multilabel,
         "rng": {"network": _rng_state(network._rng),
                 "layers": {str(i): _rng_state(layer._rng) for i, layer in
-                           enumerate(network.layers) if isinstance(layer, Dropout)}},
+                           enumerate(network.layers) if _has_rng(layer)}},
     }
 
 
@@ -125,10 +141,10 @@ def save(network: Network, path: str | os.PathLike) -> None:
     written next to the target under a temporary name and renamed over it, so a failed
     save leaves an existing file byte for byte as it was and no temporary file behind.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     _check_savable(network, path)
     try:
-        header = json.dumps(_header(network), allow_nan=False).encode()
+        header = json.dumps(_header(network), allow_nan=False, default=_plain).encode()
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: network.metadata or the history cannot be written as "
                              f"JSON ({exc}); not saved") from None
@@ -136,7 +152,9 @@ def save(network: Network, path: str | os.PathLike) -> None:
     arrays.update({f"param/{n}": p for n, p in network.parameters().items()})
     arrays.update({f"optimizer/{n}/{k}": a for n, state in network.optimizer.state.items()
                    for k, a in state.items()})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # a fresh name beside the target; mode 0o666 lets the umask set permissions as for open()
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -157,7 +175,7 @@ def load(path: str | os.PathLike) -> Network:
     Raises :class:`ModelFileError` (a ValueError) naming the file when it is neither, or is
     corrupt, truncated, of an unknown format version, or holds anything but numbers.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     with open(path, "rb") as f:
         start = f.read(4)
     if start.startswith(b"PK\x03\x04"):
@@ -215,11 +233,17 @@ def _build(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
 
     hyper = header["hyperparameters"]
     layers = []
-    for spec in header["architecture"]:
+    for i, spec in enumerate(header["architecture"]):
         cls = _LAYERS.get(spec["class"])
         if cls is None:
             raise ModelFileError(f"unknown layer class {spec['class']!r}")
         config = dict(spec["config"])
+        if cls is Dense:  # checked before building, so a forged size cannot exhaust memory
+            stored = arrays.get(f"param/{i}.W")
+            declared = (config.get("fan_in"), config.get("fan_out"))
+            if stored is None or stored.shape != declared:
+                raise ModelFileError(f"layer {i} is Dense{declared}, but its stored weights "
+                                     f"are {'missing' if stored is None else stored.shape}")
         init = config.pop("init", None) if cls is Dense else None
         layer = cls(**config)
         if init is not None:  # only names the first draw, which the saved weights replace
@@ -266,8 +290,8 @@ def _build(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
     _set_rng_state(network._rng, header["rng"]["network"])
     for i, state in header["rng"]["layers"].items():
         layer = network.layers[int(i)]
-        if not isinstance(layer, Dropout):
-            raise ModelFileError(f"random generator state for layer {i}, which is not Dropout")
+        if not _has_rng(layer):
+            raise ModelFileError(f"random generator state for layer {i}, which has none")
         _set_rng_state(layer._rng, state)
     return network
 
@@ -287,6 +311,7 @@ def _fill(target: np.ndarray, value: np.ndarray, what: str) -> np.ndarray:
 
 #: network2.py's cost classes and the loss with the same gradient direction
 _NETWORK2_COSTS = {"CrossEntropyCost": "binary_crossentropy", "QuadraticCost": "mse"}
+_NETWORK2_KEYS = {"sizes", "weights", "biases", "cost"}
 
 
 def _load_network2(path: Path) -> Network:
@@ -306,6 +331,9 @@ def _load_network2(path: Path) -> Network:
 def _network2(data: dict[str, Any]) -> Network:
     from .network import Network
 
+    missing = sorted(_NETWORK2_KEYS - (set(data) if isinstance(data, dict) else set()))
+    if missing:
+        raise ValueError(f"it lacks {', '.join(map(repr, missing))}")
     sizes, cost = data["sizes"], data["cost"]
     if (not isinstance(sizes, list) or len(sizes) < 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import as_numeric
+
 
 def one_hot(y: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:
     """Class indices ``y: (n,)`` to a one-hot matrix ``(n, n_classes)``.
@@ -59,14 +61,12 @@ def to_targets(y: Any, n_outputs: int, dtype: Any, *, classifier: bool, name: st
     Raises ValueError naming ``name`` when ``y`` has the wrong shape or kind, or
     when class labels do not fit the output layer.
     """
-    y = np.asarray(y)
-    if y.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got an array of dtype {y.dtype}; "
-                         "encode string labels as integers 0..k-1 first")
+    y = as_numeric(y, name, "; encode string labels as integers 0..k-1 first")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or infinity "
+                         f"({np.count_nonzero(~np.isfinite(y))} values)")
     if y.ndim == 2 and y.shape[1] == n_outputs:
         T = y.astype(dtype, copy=False)
-        if not np.all(np.isfinite(T)):
-            raise ValueError(f"{name} contains NaN or infinity")
         if classifier and np.any((T < 0) | (T > 1)):
             raise ValueError(f"{name} must hold targets in [0, 1] for a classifier, got values "
                              f"from {T.min():g} to {T.max():g}")
@@ -77,7 +77,7 @@ def to_targets(y: Any, n_outputs: int, dtype: Any, *, classifier: bool, name: st
         if y.dtype.kind == "f" and not np.all(np.mod(y[np.isfinite(y)], 1) == 0):
             raise ValueError(f"{name} must hold integer class labels 0..{n_outputs - 1}, "
                              "got fractional values")
-        if not np.all(np.isfinite(y)) or (y.size and (y.min() < 0 or y.max() >= n_outputs)):
+        if y.size and (y.min() < 0 or y.max() >= n_outputs):
             raise ValueError(f"{name} holds class labels from {y.min()} to {y.max()}, but the "
                              f"output layer has {n_outputs} units: labels must lie in "
                              f"[0, {n_outputs - 1}]")

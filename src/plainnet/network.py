@@ -229,7 +229,13 @@ class Network(Buffers):
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Validated ``X: (n, n_inputs)`` and targets ``T: (n, n_outputs)``."""
         X = self._check_X(X, names[0])
-        y_len = len(y) if hasattr(y, "__len__") else None
+        try:
+            y_len = None if isinstance(y, (str, bytes)) else len(y)
+        except TypeError:  # a scalar, None, a 0-d array
+            y_len = None
+        if y_len is None:
+            raise ValueError(f"{names[1]} must hold one label per sample of {names[0]}, got "
+                             f"{type(y).__name__} {y!r}")
         if y_len != X.shape[0]:
             raise ValueError(f"{names[0]} and {names[1]} have different lengths: {X.shape[0]} "
                              f"samples and {y_len} labels")
@@ -285,17 +291,23 @@ class Network(Buffers):
         validation_data: tuple[Any, Any] | None = None,
         verbose: int = 1,
         seed: int | None = None,
+        callbacks: Any = None,
     ) -> History:
         """Train on ``X: (n, n_inputs)`` and labels ``y``; returns this call's History.
 
         ``batch_size=None`` trains full batch. An epoch's loss is the batch-size-weighted
         mean of the batch losses computed in its forward passes, before each update.
         ``seed`` fixes the shuffling of this call; without it the network's generator is used.
+        ``callbacks``: :class:`plainnet.callbacks.Callback` objects (early stopping,
+        checkpoints, learning-rate schedules). ``verbose``: 0 silent, 1 a progress bar on a
+        terminal (plain lines otherwise), 2 one line per epoch. Ctrl-C stops after the
+        current batch and returns the history so far (see ``History.stop_reason``).
         """
         from .training import fit
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
-                   validation_data=validation_data, verbose=verbose, seed=seed)
+                   validation_data=validation_data, verbose=verbose, seed=seed,
+                   callbacks=callbacks)
 
     # --- presentation and files -----------------------------------------------------------
 

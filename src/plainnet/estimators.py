@@ -1,0 +1,589 @@
+"""scikit-learn compatible estimators: ``MLPClassifier`` and ``MLPRegressor``.
+
+Drop-in for the estimators of the same names in ``sklearn.neural_network`` (solvers
+``"adam"`` and ``"sgd"``), trained by a plainnet :class:`~plainnet.Network` built with
+:func:`~plainnet.mlp`. The losses are in scikit-learn's units, so that ``tol``,
+``alpha`` and ``loss_curve_`` mean what they mean there (n samples in a batch, k outputs):
+
+==========  ==================================================  ==========================
+output      loss                                                plainnet's loss
+==========  ==================================================  ==========================
+softmax     -(1/n) Σ_i Σ_k t log p                              categorical cross-entropy
+logistic    -(1/n) Σ_i Σ_k t log p + (1-t) log(1-p)             k × binary cross-entropy
+identity    (1/2nk) Σ (y - ŷ)²                                  ½ × mean squared error
+==========  ==================================================  ==========================
+
+plus the L2 penalty (alpha / 2n) Σ ‖W‖², whose gradient (alpha / n)·W is the optimizer's
+``weight_decay``. The initial weights, the updates (Adam, SGD with momentum and its
+learning-rate schedules) and the stopping rules are scikit-learn's too: without shuffling,
+a fit follows scikit-learn's to rounding. Importing this module imports scikit-learn;
+``import plainnet`` does not.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import (
+    check_is_fitted,
+    check_random_state,
+    column_or_1d,
+    validate_data,
+)
+
+from ._validation import check_dtype, check_number, lookup
+from .activations import log_softmax, sigmoid
+from .callbacks import Callback
+from .layers import Dense
+from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
+from .network import Network, mlp
+from .optimizers import SGD, Adam, Optimizer
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+_ACTIVATIONS = {name: name for name in ("identity", "logistic", "tanh", "relu")}
+_SOLVERS = {"sgd": "sgd", "adam": "adam"}
+_SCHEDULES = {name: name for name in ("constant", "invscaling", "adaptive")}
+#: the adaptive schedule stops once the learning rate falls to this, as in scikit-learn
+_MIN_ADAPTIVE_LR = 1e-6
+
+
+class _SummedBinaryCrossEntropy(BinaryCrossEntropy):
+    """Binary cross-entropy summed over the k sigmoid units, mean over samples (k × ours)."""
+
+    def value_logits(self, z: np.ndarray, t: np.ndarray) -> float:
+        return super().value_logits(z, t) * z.shape[1]
+
+    def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.value_logits(z, t), (sigmoid(z) - t) / z.dtype.type(z.shape[0])
+
+
+class _HalfSquaredError(MeanSquaredError):
+    """scikit-learn's squared loss: the value is half the mean squared error,
+    (1/2nk) Σ (a - t)², and the gradient (a - t)/n, what its backpropagation uses (the
+    gradient of (1/2n) Σ (a - t)²). For one output (k = 1) the two agree."""
+
+    def value(self, a: np.ndarray, t: np.ndarray) -> float:
+        return 0.5 * super().value(a, t)
+
+    def grad(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return (a - t) / a.dtype.type(a.shape[0])
+
+
+class _Adam(Adam):
+    """Adam as scikit-learn writes it, ε outside the bias correction of v:
+
+    p ← p - lr·sqrt(1-β2^t)/(1-β1^t) · m / (sqrt(v) + ε),
+
+    which is torch.optim's rule (plainnet.Adam) with ε/sqrt(1-β2^t) in place of ε."""
+
+    def __init__(self, lr: float, beta1: float, beta2: float, eps: float) -> None:
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        self.epsilon = self.eps
+
+    def step(self, params: Any, grads: Any, no_decay: Any = ()) -> None:
+        t = self.iterations + 1  # the step about to be taken
+        self.eps = self.epsilon / np.sqrt(1 - self.beta2**t)
+        super().step(params, grads, no_decay)
+
+
+_LOSSES = {"softmax": CategoricalCrossEntropy, "logistic": _SummedBinaryCrossEntropy,
+           "identity": _HalfSquaredError}
+
+
+class _Penalty(Callback):
+    """scikit-learn's L2 term, batch by batch. A batch of m samples adds (alpha / 2m)·Σ‖W‖²
+    to its loss, so (alpha / m)·W to the gradient: the optimizer's weight decay, set before
+    each batch. Weighted by m over an epoch of n samples, the loss term is
+    ``loss = (alpha / 2n)·Σ_batches Σ‖W‖²``, with W as each batch found it."""
+
+    def __init__(self, alpha: float, coefs: list[np.ndarray], n: int, batch: int) -> None:
+        self.alpha, self.coefs, self.n, self.batch = alpha, coefs, n, batch
+        self.loss = 0.0
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self.loss = 0.0
+        self._before_batch(0)
+
+    def on_batch_end(self, batch: int, loss: float) -> None:
+        self._before_batch(batch)
+
+    def _before_batch(self, index: int) -> None:
+        start = index * self.batch
+        if start >= self.n:
+            return
+        self.network.optimizer.weight_decay = self.alpha / min(self.batch, self.n - start)
+        if self.alpha:
+            squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs)
+            self.loss += 0.5 * self.alpha * squares / self.n
+
+
+def _set_learning_rate(optimizer: Optimizer, lr: float) -> None:
+    """Change the learning rate as scikit-learn's SGD does. It keeps the velocity
+    v ← μ·v - lr·g, a step; torch.optim (and plainnet.SGD) the buffer b ← μ·b + g and steps
+    by -lr·b. While lr holds they agree (v = -lr·b); at a change, b is rescaled by
+    old / new so that the velocity carries over."""
+    for state in optimizer.state.values():
+        if "momentum_buffer" in state:
+            state["momentum_buffer"] *= state["momentum_buffer"].dtype.type(optimizer.lr / lr)
+    optimizer.lr = lr
+
+
+def _progress_bar(total: int) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is in the progress extra
+        raise ImportError("progress=True needs tqdm: pip install 'plainnet[progress]'") from None
+    return tqdm(total=total, unit="epoch", leave=False)
+
+
+class _BaseMLP(BaseEstimator):
+    """What the classifier and the regressor share: parameters, the training loop, stopping."""
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        dtype: Any = None,
+        progress: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dtype = dtype
+        self.progress = progress
+
+    # --- parameters -----------------------------------------------------------------------
+
+    def _check_params(self) -> list[int]:
+        """Refuse a bad hyperparameter before any work; returns the hidden layer sizes."""
+        if self.solver == "lbfgs":
+            raise ValueError("solver='lbfgs' is not supported: plainnet trains with "
+                             "mini-batch gradients; use solver='adam' (the default) or 'sgd'")
+        lookup("solver", self.solver, _SOLVERS)
+        lookup("activation", self.activation, _ACTIVATIONS)
+        lookup("learning_rate", self.learning_rate, _SCHEDULES)
+        check_number("alpha", self.alpha, low=0.0)
+        check_number("learning_rate_init", self.learning_rate_init, low=0.0, low_open=True)
+        check_number("power_t", self.power_t, low=0.0)
+        check_number("max_iter", self.max_iter, low=1, integer=True)
+        check_number("tol", self.tol, low=0.0)
+        check_number("momentum", self.momentum, low=0.0, high=1.0)
+        check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
+                     low_open=True, high_open=True)
+        check_number("beta_1", self.beta_1, low=0.0, high=1.0, high_open=True)
+        check_number("beta_2", self.beta_2, low=0.0, high=1.0, high_open=True)
+        check_number("epsilon", self.epsilon, low=0.0, low_open=True)
+        check_number("n_iter_no_change", self.n_iter_no_change, low=1, integer=True)
+        if self.batch_size != "auto":
+            check_number("batch_size", self.batch_size, low=1, integer=True)
+        if self.dtype is not None:
+            check_dtype(self.dtype)
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1
+                   for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got "
+                             f"{self.hidden_layer_sizes!r}")
+        return [int(s) for s in sizes]
+
+    def _input_dtype(self) -> Any:
+        """float32 input stays float32, anything else becomes float64, unless ``dtype`` says."""
+        return (np.float64, np.float32) if self.dtype is None else check_dtype(self.dtype)
+
+    def _new_optimizer(self) -> Optimizer:
+        if self.solver == "sgd":
+            return SGD(lr=self.learning_rate_init, momentum=self.momentum,
+                       nesterov=bool(self.nesterovs_momentum) and self.momentum > 0)
+        return _Adam(lr=self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
+                     eps=self.epsilon)
+
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(f"batch_size={self.batch_size} is larger than the {n_samples} "
+                          "training samples; it is clipped to the sample size", stacklevel=3)
+        return min(int(self.batch_size), n_samples)
+
+    # --- fitting --------------------------------------------------------------------------
+
+    def _initialize(self, n_features: int, hidden: list[int], n_outputs: int, dtype: Any,
+                    rng: np.random.RandomState) -> None:
+        """A new network, and every fitted attribute reset."""
+        out = self._out_activation()
+        self.network_ = mlp([n_features, *hidden, n_outputs], activation=self.activation,
+                            output=out, loss=_LOSSES[out](), optimizer=self._new_optimizer(),
+                            dtype=dtype, seed=0)
+        dense = [layer for layer in self.network_.layers if isinstance(layer, Dense)]
+        # the network's own arrays: training updates them in place, so these stay current
+        self.coefs_ = [layer.params["W"] for layer in dense]
+        self.intercepts_ = [layer.params["b"] for layer in dense]
+        self._draw_weights(rng)
+        self.out_activation_ = out
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(hidden) + 2
+        self.t_ = 0
+        self.loss_curve_: list[float] = []
+        self._no_improvement_count = 0
+        self._reset_stopping()
+
+    def _draw_weights(self, rng: np.random.RandomState) -> None:
+        """scikit-learn's initialisation, draw for draw from the same ``random_state``: per
+        layer W then b ~ U(-r, r) with r = sqrt(f / (fan_in + fan_out)), f = 2 for logistic
+        hidden units, else 6 (Glorot)."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        weights = []
+        for W in self.coefs_:
+            bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
+            weights += [rng.uniform(-bound, bound, W.shape), rng.uniform(-bound, bound, W.shape[1])]
+        self.network_.set_weights(weights)
+
+    def _reset_stopping(self) -> None:
+        """What the stopping rule tracks: the best validation score or the best loss."""
+        self._best_weights = self.network_.get_weights()
+        if self.early_stopping:
+            self.validation_scores_: list[float] | None = []
+            self.best_validation_score_: float | None = -np.inf
+            self.best_loss_: float | None = None
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _check_same_shape(self, n_features: int, hidden: list[int], n_outputs: int) -> None:
+        units = [layer.fan_in for layer in self.network_.layers if isinstance(layer, Dense)]
+        units.append(self.network_.n_outputs)
+        if units != [n_features, *hidden, n_outputs]:
+            raise ValueError(f"warm_start and partial_fit continue the fitted network of layer "
+                             f"sizes {units}, but the parameters and data now ask for "
+                             f"{[n_features, *hidden, n_outputs]}; set warm_start=False to "
+                             "start afresh")
+
+    def _fit(self, X: Any, y: Any, incremental: bool) -> Any:
+        hidden = self._check_params()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        first_pass = not hasattr(self, "network_") or not (self.warm_start or incremental)
+        X, y, T = self._validate_input(X, y, incremental, reset=first_pass)
+        rng = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(X.shape[1], hidden, T.shape[1], X.dtype, rng)
+        else:
+            self._check_same_shape(X.shape[1], hidden, T.shape[1])
+            if self.early_stopping != (self.best_loss_ is None):  # switched since the last fit
+                self._reset_stopping()
+        net = self.network_
+        if not incremental:  # scikit-learn restarts the optimizer on every call to fit
+            net.optimizer = self._new_optimizer()
+
+        X_val = y_val = None
+        if self.early_stopping:
+            stratify = y if T.shape[1] == 1 and isinstance(self, ClassifierMixin) else None
+            train, val = train_test_split(np.arange(len(X)), test_size=self.validation_fraction,
+                                          random_state=rng, stratify=stratify)
+            if len(val) < 2:
+                raise ValueError(f"validation_fraction={self.validation_fraction} of "
+                                 f"{len(X)} samples leaves {len(val)} for validation; "
+                                 "increase validation_fraction or the data")
+            X, T, X_val, y_val = X[train], T[train], X[val], y[val]
+        # drawn after the weights and the split, so that those match scikit-learn's draws
+        self._shuffle_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+        self._train(net, X, T, X_val, y_val, self._batch_size(len(X)), incremental)
+        return self
+
+    def _train(self, net: Network, X: np.ndarray, T: np.ndarray, X_val: np.ndarray | None,
+               y_val: np.ndarray | None, batch: int, incremental: bool) -> None:
+        """The epochs: one ``Network.fit`` epoch each, then scikit-learn's stopping rules."""
+        epochs = 1 if incremental else int(self.max_iter)
+        bar = _progress_bar(epochs) if self.progress else None
+        penalty = _Penalty(float(self.alpha), self.coefs_, len(X), batch)
+        self.n_iter_ = 0
+        try:
+            for _ in range(epochs):
+                seed = int(self._shuffle_rng.integers(2**63))
+                history = net.fit(X, T, epochs=1, batch_size=batch, shuffle=bool(self.shuffle),
+                                  verbose=0, seed=seed, callbacks=[penalty])
+                if len(history):
+                    self._end_epoch(history["loss"][-1] + penalty.loss, len(X), X_val, y_val,
+                                    bar)
+                if history.interrupted:  # Ctrl-C: fit stopped after the current batch
+                    raise KeyboardInterrupt
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if not self._lower_learning_rate(net.optimizer):
+                        break
+                    self._no_improvement_count = 0
+                if not incremental and self.n_iter_ == self.max_iter:
+                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                                  "reached and the optimization hasn't converged yet.",
+                                  ConvergenceWarning, stacklevel=4)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+        finally:
+            if bar is not None:
+                bar.close()
+        if self.early_stopping:
+            net.set_weights(self._best_weights)
+
+    def _end_epoch(self, loss: float, n_samples: int, X_val: np.ndarray | None, y_val: Any,
+                   bar: Any) -> None:
+        """Record an epoch as scikit-learn does: loss_ (with the L2 penalty), the stopping
+        count, the learning rate of the invscaling schedule."""
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self.loss_ = loss
+        self.loss_curve_.append(self.loss_)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}", flush=True)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{self.loss_:.4f}")
+        self._update_no_improvement_count(X_val, y_val)
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            _set_learning_rate(self.network_.optimizer,
+                               self.learning_rate_init / (self.t_ + 1) ** self.power_t)
+
+    def _lower_learning_rate(self, optimizer: Optimizer) -> bool:
+        """On a plateau: divide the rate by 5 for sgd's adaptive schedule (True: go on), or
+        stop (False)."""
+        what = "Validation score" if self.early_stopping else "Training loss"
+        message = (f"{what} did not improve more than tol={self.tol:f} for "
+                   f"{self.n_iter_no_change} consecutive epochs.")
+        adaptive = self.solver == "sgd" and self.learning_rate == "adaptive"
+        if not adaptive or optimizer.lr <= _MIN_ADAPTIVE_LR:
+            if self.verbose:
+                print(message + " Stopping.", flush=True)
+            return False
+        _set_learning_rate(optimizer, optimizer.lr / 5.0)
+        if self.verbose:
+            print(message + f" Setting learning rate to {optimizer.lr:f}", flush=True)
+        return True
+
+    def _update_no_improvement_count(self, X_val: np.ndarray | None, y_val: Any) -> None:
+        if self.early_stopping:
+            score = self._score(X_val, y_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}", flush=True)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_weights = self.network_.get_weights()
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+
+    def _score(self, X: np.ndarray, y: Any) -> float:
+        """The validation score on already validated data: accuracy or R²; NaN if not finite."""
+        out = self.network_.predict_proba(X)
+        if not np.isfinite(out).all():
+            return float("nan")
+        return float(self._score_function(y, self._decode(out)))
+
+    # --- predicting -----------------------------------------------------------------------
+
+    def _validated(self, X: Any) -> np.ndarray:
+        """``X: (n, n_features_in_)`` checked against the fit, of the network's dtype."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=self._input_dtype())
+        return X.astype(self.network_.dtype, copy=False)
+
+    def _output(self, X: Any) -> np.ndarray:
+        """The output layer's values ``(n, n_outputs_)``."""
+        X = self._validated(X)
+        return self.network_.predict_proba(X)
+
+    def fit(self, X: Any, y: Any) -> Any:
+        """Train on ``X: (n_samples, n_features)`` and ``y``; returns ``self``."""
+        return self._fit(X, y, incremental=False)
+
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multilayer perceptron classifier, a drop-in for ``sklearn.neural_network.MLPClassifier``.
+
+    The parameters have scikit-learn's names, defaults and meanings (``solver`` is ``"adam"``
+    or ``"sgd"``). Two more: ``dtype`` (None: float32 input stays float32, any other becomes
+    float64; or ``"float32"``/``"float64"`` for every input) and ``progress`` (a tqdm bar
+    over the epochs). Labels may be of any kind (strings too), or a multi-label indicator
+    matrix ``(n_samples, n_classes)``. The fitted :class:`~plainnet.Network` is ``network_``.
+
+    >>> import numpy as np
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 10, dtype=np.float32)
+    >>> y = np.array(["no", "yes", "yes", "no"] * 10)
+    >>> clf = MLPClassifier((16,), learning_rate_init=0.05, max_iter=300, random_state=0)
+    >>> clf.fit(X, y).predict(X[:4]).tolist()
+    ['no', 'yes', 'yes', 'no']
+    >>> clf.predict_proba(X[:4]).dtype, clf.coefs_[0].shape
+    (dtype('float32'), (2, 16))
+    """
+
+    _score_function = staticmethod(accuracy_score)
+
+    def _out_activation(self) -> str:
+        # one sigmoid unit for two classes, several for multi-label, softmax otherwise
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validated ``X``, labels ``y`` and the target matrix ``T: (n, n_outputs)``."""
+        X, y = validate_data(self, X, y, multi_output=True, dtype=self._input_dtype(),
+                             reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or not (self.warm_start or incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental and set(classes) != set(self.classes_):
+                raise ValueError(f"warm_start needs y to have the classes of the previous fit, "
+                                 f"{self.classes_}; y has {classes}")
+            if not set(classes) <= set(self.classes_):
+                raise ValueError(f"y has classes not in classes_: classes_ is {self.classes_}, "
+                                 f"y has {classes}")
+        T = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, y, T
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``X`` and ``y``. The first call needs ``classes``, every label that
+        any call will see (not needed for a multi-label indicator ``y``)."""
+        if not hasattr(self, "classes_"):
+            multilabel = type_of_target(y).startswith("multilabel")
+            if classes is None and not multilabel:
+                raise ValueError("classes must be passed on the first call to partial_fit: "
+                                 "every label any call will see, e.g. np.unique(y_all)")
+            self._label_binarizer = LabelBinarizer().fit(y if multilabel else classes)
+            self.classes_ = self._label_binarizer.classes_
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes={classes!r} differs from classes_={self.classes_!r} "
+                             "given on the first call to partial_fit")
+        return self._fit(X, y, incremental=True)
+
+    def _decode(self, out: np.ndarray) -> np.ndarray:
+        return self._label_binarizer.inverse_transform(out.ravel() if out.shape[1] == 1
+                                                       else out)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels ``(n_samples,)`` of ``classes_``, or ``(n_samples, n_classes)`` 0/1 for
+        multi-label."""
+        return self._decode(self._output(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities ``(n_samples, n_classes)``, in the order of ``classes_``; for
+        multi-label, each label's probability."""
+        P = self._output(X)
+        return np.hstack([1 - P, P]) if P.shape[1] == 1 else P
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log(predict_proba(X))``, computed from the logits so that it stays finite."""
+        Z = self._validated(X)
+        for layer in self.network_.layers[:-1]:  # all but the output activation: the logits
+            Z = layer.forward(Z)
+        if self.out_activation_ == "softmax":
+            return log_softmax(Z)
+        log_p, log_q = -np.logaddexp(0, -Z), -np.logaddexp(0, Z)  # log σ(z), log(1 - σ(z))
+        return np.hstack([log_q, log_p]) if self.n_outputs_ == 1 else log_p
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multilayer perceptron regressor, a drop-in for ``sklearn.neural_network.MLPRegressor``.
+
+    Trains half the mean squared error with an identity output; ``y`` may be ``(n,)`` or
+    ``(n, n_outputs)``. Parameters as :class:`MLPClassifier`.
+
+    >>> import numpy as np
+    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
+    >>> reg = MLPRegressor((32,), learning_rate_init=0.01, max_iter=500, random_state=0)
+    >>> reg.fit(X, X[:, 0] ** 2).score(X, X[:, 0] ** 2) > 0.9
+    True
+    """
+
+    _score_function = staticmethod(r2_score)
+
+    def _out_activation(self) -> str:
+        return "identity"
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
+                             dtype=self._input_dtype(), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y, y.reshape(len(y), -1).astype(X.dtype)
+
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One epoch over ``X`` and ``y``."""
+        return self._fit(X, y, incremental=True)
+
+    def _decode(self, out: np.ndarray) -> np.ndarray:
+        return out.ravel() if out.shape[1] == 1 else out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values ``(n_samples,)``, or ``(n_samples, n_outputs)``."""
+        return self._decode(self._output(X))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
