@@ -206,6 +206,12 @@ def test_plain_sgd_folds_the_learning_rate_into_the_gradients(rng):
     assert pn.SGD(0.1, weight_decay=1e-4).lr_to_fold is None
     assert pn.Adam().lr_to_fold is None
 
+    class HalvedSGD(pn.SGD):  # a subclass may change the rule: it takes the plain path
+        def _update(self, p, g, state):
+            p -= 0.5 * self.lr * g
+
+    assert HalvedSGD(0.1).lr_to_fold is None
+
 
 def test_prescaled_step_needs_plain_sgd():
     p, g = {"w": np.ones(3)}, {"w": np.ones(3)}

@@ -14,11 +14,6 @@ Cross-entropy fuses with its activation: ``value_logits`` and
 ``value_and_grad_logits`` take the logits ``z`` (the last layer's input) and are
 stable for any z; the network uses them whenever the output layer is that
 activation.
-
-``value_and_grad`` and ``value_and_grad_logits`` take a ``scale`` that multiplies
-the gradient, and an ``out`` array for it: for plain SGD the network passes its
-learning rate, so the output gradient is lr·(a - t)/n and every layer's gradient
-is already the step, p ← p - g.
 """
 
 from __future__ import annotations
@@ -28,13 +23,6 @@ import numpy as np
 from ._validation import lookup
 from .activations import Sigmoid, Softmax, log_softmax, sigmoid
 from .layers import Layer
-
-
-def _scaled(grad: np.ndarray, scale: float, out: np.ndarray | None) -> np.ndarray:
-    """scale · grad, into ``out`` when given."""
-    if scale == 1.0 and out is None:
-        return grad
-    return np.multiply(grad, grad.dtype.type(scale), out=out)
 
 
 def _clip_probabilities(a: np.ndarray) -> np.ndarray:
@@ -56,17 +44,15 @@ class Loss:
     def grad(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def value_and_grad(self, a: np.ndarray, t: np.ndarray, scale: float = 1.0,
-                       out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-        """The loss and ``scale · ∂L/∂a``, written into ``out`` when given."""
-        return self.value(a, t), _scaled(self.grad(a, t), scale, out)
+    def value_and_grad(self, a: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+        """The loss and ∂L/∂a, a new array the caller may overwrite."""
+        return self.value(a, t), self.grad(a, t)
 
     def value_logits(self, z: np.ndarray, t: np.ndarray) -> float:
         raise NotImplementedError(f"{self.name} does not fuse with an activation")
 
-    def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray, scale: float = 1.0,
-                              out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-        """The loss and ``scale · ∂L/∂z`` for the logits z, written into ``out`` when given."""
+    def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+        """The loss and ∂L/∂z for the logits z, a new array the caller may overwrite."""
         raise NotImplementedError(f"{self.name} does not fuse with an activation")
 
     def __repr__(self) -> str:
@@ -84,13 +70,6 @@ class MeanSquaredError(Loss):
     def grad(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
         return (a - t) * a.dtype.type(2.0 / a.size)
 
-    def value_and_grad(self, a: np.ndarray, t: np.ndarray, scale: float = 1.0,
-                       out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-        diff = np.subtract(a, t, out=out)  # a - t
-        loss = float(np.vdot(diff, diff) / a.size)
-        diff *= a.dtype.type(2.0 * scale / a.size)  # scale · 2(a - t)/(nk)
-        return loss, diff
-
 
 class CategoricalCrossEntropy(Loss):
     """-(1/n) Σ_i Σ_k t_ik log a_ik: the mean over samples. Fuses with Softmax."""
@@ -107,19 +86,18 @@ class CategoricalCrossEntropy(Loss):
     def value_logits(self, z: np.ndarray, t: np.ndarray) -> float:
         return float(-np.sum(t * log_softmax(z)) / z.shape[0])
 
-    def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray, scale: float = 1.0,
-                              out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
         """One pass for both: with s = z - max, log softmax = s - log Σ e^s and
-        softmax = e^s / Σ e^s; the gradient is scale·(softmax - t)/n."""
+        softmax = e^s / Σ e^s; the gradient is (softmax - t)/n."""
         n = z.shape[0]
         shifted = z - z.max(axis=1, keepdims=True)
-        e = np.exp(shifted, out=out)
+        e = np.exp(shifted)
         sums = e.sum(axis=1, keepdims=True)
         shifted -= np.log(sums)  # now log softmax(z)
         loss = -float(np.vdot(t, shifted)) / n
         grad = np.divide(e, sums, out=e)  # softmax(z)
         grad -= t
-        grad *= z.dtype.type(scale / n)
+        grad /= z.dtype.type(n)
         return loss, grad
 
 
@@ -144,16 +122,15 @@ class BinaryCrossEntropy(Loss):
         # -t log σ(z) - (1-t) log(1 - σ(z)) = log(1 + e^z) - t·z, and logaddexp never overflows
         return float(np.logaddexp(0, z).sum() - np.vdot(t, z)) / z.size
 
-    def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray, scale: float = 1.0,
-                              out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
         # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), and σ(z) needs e^-|z| too
         e = np.exp(-np.abs(z))
         softplus = np.maximum(z, 0)
         softplus += np.log1p(e)
         loss = float(softplus.sum() - np.vdot(t, z)) / z.size
-        grad = sigmoid(z, out=out, exp_neg_abs=e)
+        grad = sigmoid(z, exp_neg_abs=e)
         grad -= t
-        grad *= z.dtype.type(scale / z.size)  # scale·(σ(z) - t)/(nk)
+        grad /= z.dtype.type(z.size)  # (σ(z) - t)/(nk)
         return loss, grad
 
 

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from . import activations, initializers, losses, optimizers
-from ._buffers import Buffers
 from ._validation import check_dtype, check_X
 from .activations import Sigmoid, Softmax
 from .labels import is_one_hot, predicted_labels, to_targets
@@ -28,7 +27,7 @@ from .training import History
 _CHUNK = 8192
 
 
-class Network(Buffers):
+class Network:
     """A multilayer perceptron: layers, a loss and an optimizer.
 
     Parameters
@@ -182,13 +181,14 @@ class Network(Buffers):
 
     def _backward(self, out: np.ndarray, T: np.ndarray, scale: float = 1.0) -> float:
         """Loss and backward pass; every layer's ``grads`` becomes ``scale`` · its gradient."""
-        grad_out = self._buffer("grad_out", out.shape, out.dtype)
         if self._fused:
-            loss, grad = self.loss.value_and_grad_logits(out, T, scale, out=grad_out)
+            loss, grad = self.loss.value_and_grad_logits(out, T)
             layers = self.layers[:-1]
         else:
-            loss, grad = self.loss.value_and_grad(out, T, scale, out=grad_out)
+            loss, grad = self.loss.value_and_grad(out, T)
             layers = self.layers
+        if scale != 1.0:  # the output gradient is small (n × k): scaling it scales them all
+            grad *= grad.dtype.type(scale)
         for i in range(len(layers) - 1, self._first_trainable - 1, -1):
             grad = layers[i].backward(grad, need_input_grad=i > self._first_trainable)
         return loss
@@ -205,9 +205,10 @@ class Network(Buffers):
         correct = self._count_correct(out, T)
         lr = self.optimizer.lr_to_fold
         loss = self._backward(out, T, 1.0 if lr is None else lr)
-        no_decay = self._no_decay() if self.optimizer.weight_decay else ()
-        self.optimizer.step(self.parameters(), self.gradients(), no_decay,
-                            prescaled=lr is not None)
+        if lr is None:
+            self.optimizer.step(self.parameters(), self.gradients(), self._no_decay())
+        else:
+            self.optimizer.step(self.parameters(), self.gradients(), prescaled=True)
         return loss, correct
 
     def _count_correct(self, out: np.ndarray, T: np.ndarray) -> int:

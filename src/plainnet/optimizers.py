@@ -110,7 +110,9 @@ class SGD(Optimizer):
 
     @property
     def lr_to_fold(self) -> float | None:
-        return self.lr if not self.momentum and not self.weight_decay else None
+        # only this exact rule: a subclass may change the update
+        plain = type(self) is SGD and not self.momentum and not self.weight_decay
+        return self.lr if plain else None
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         f, work = p.dtype.type, self._work
