@@ -222,9 +222,9 @@ BAD_CONFIGS = [
     ({"output": "identity"}, "unknown output 'identity'"),
     ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
     ({"seed": -1}, "seed must be an integer in [0, 2.14748e+09]"),
-    ({"n_samples": 10**400}, "n_samples is out of range: got an integer of 401 digits"),
-    ({"lr": 10**400}, "lr is out of range"),
-    ({"hidden": [10**400]}, "hidden[0] is out of range"),
+    ({"n_samples": 10**400}, "n_samples must be an integer in [20, 2000], got an integer of 401 "),
+    ({"lr": 10**400}, "lr must be a number in (0, 10], got an integer of 401 digits"),
+    ({"hidden": [10**400]}, "hidden[0] must be an integer in [1, 32], got an integer of 401 "),
 ]
 
 

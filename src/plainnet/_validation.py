@@ -27,7 +27,7 @@ def check_number(
     kind = "an integer" if integer else "a number"
     ok_type = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, ok_type):
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
+        raise ValueError(f"{name} must be {kind}, got {_show(value)}")
     # an int is always finite, and converting 10**400 to a float would overflow
     if not isinstance(value, numbers.Integral) and not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -36,8 +36,16 @@ def check_number(
     if not (lo_ok and hi_ok):
         lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
         hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
-        raise ValueError(f"{name} must be {kind} in {lo}, {hi}, got {value!r}")
+        raise ValueError(f"{name} must be {kind} in {lo}, {hi}, got {_show(value)}")
     return value
+
+
+def _show(value: Any) -> str:
+    """``repr(value)``, shortened for an integer too long to read."""
+    text = repr(value)
+    if isinstance(value, numbers.Integral) and len(text) > 30:
+        return f"an integer of {len(text.lstrip('-'))} digits"
+    return text
 
 
 def lookup(kind: str, name: Any, table: Mapping[str, T]) -> T:

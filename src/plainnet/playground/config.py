@@ -71,9 +71,6 @@ def _check(check: Any, *args: Any, **kwargs: Any) -> Any:
         return check(*args, **kwargs)
     except ValueError as exc:
         raise RequestError(str(exc)) from None
-    except (OverflowError, TypeError):  # an integer too large for NumPy's isfinite
-        raise RequestError(f"{args[0]} is out of range: got an integer of "
-                           f"{len(str(args[1]))} digits") from None
 
 
 def _hidden(value: Any) -> tuple[int, ...]:
