@@ -390,6 +390,8 @@ def run_group(title: str, specs: list[tuple[str, str, dict]], rounds: int, pause
         print(f"{w.name:26s} {median(w.times):9.3f} {min(w.times):8.3f} "
               f"{median(w.times) / median(ref):6.2f} {paired:7.2f} {min(w.times) / min(ref):6.2f} "
               f"{w.accuracy:9.4f} {w.memory['train_peak_mib']:13.0f}")
+    for w in workers:
+        print(f"  {w.name:24s} epochs (s): {' '.join(f'{t:.3f}' for t in w.times)}")
     return workers
 
 
