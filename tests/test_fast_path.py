@@ -63,7 +63,10 @@ class Reference:
         else:  # mse
             loss = np.mean((A - T) ** 2)
             dA = 2 * (A - T) / A.size
-            dZ = dA * ACTIVATIONS[self.output][1](cache[-1][1], A)
+            if self.output == "softmax":  # the Jacobian of softmax applied to dA
+                dZ = A * (dA - np.sum(dA * A, axis=1, keepdims=True))
+            else:
+                dZ = dA * ACTIVATIONS[self.output][1](cache[-1][1], A)
         grads = [None] * len(self.p)
         for i in reversed(range(len(cache))):
             A_prev, _ = cache[i]
@@ -125,6 +128,9 @@ CASES = {  # id: (hidden, output, loss, n_outputs, (optimizer kind, hyperparamet
     "leaky-softmax-rmsprop-momentum": ("leaky_relu", "softmax", "cce", 3,
                                        ("rmsprop", {"lr": 0.01, "momentum": 0.5})),
     "relu-tanh-mse-rmsprop": ("relu", "tanh", "mse", 2, ("rmsprop", {"lr": 0.01})),
+    "relu-softmax-momentum": ("relu", "softmax", "cce", 3, ("sgd", {"lr": 0.1, "momentum": 0.9})),
+    "tanh-softmax-mse-rmsprop-l2": ("tanh", "softmax", "mse", 3,
+                                    ("rmsprop", {"lr": 0.01, "weight_decay": 1e-2})),
 }
 
 TOL = {"float32": {"rtol": 2e-4, "atol": 2e-5}, "float64": {"rtol": 1e-9, "atol": 1e-11}}
