@@ -317,3 +317,29 @@ def test_dropout_matches_the_plain_reference(dtype, rng):
         np.testing.assert_array_equal(drop.forward(x, training=True), x * mask)
         np.testing.assert_array_equal(drop.backward(grad), grad * mask)
     np.testing.assert_array_equal(drop.forward(x), x)  # nothing at prediction time
+
+
+def test_a_prediction_between_forward_and_backward_changes_no_gradient(rng):
+    # e.g. a server thread predicting while another trains: layers keep their training state
+    layers = [pn.Dense(6, 8, seed=0), pn.ReLU(), pn.Dropout(0.5, seed=1), pn.Tanh(),
+              pn.Dense(8, 3, seed=2), pn.Sigmoid()]
+    x, x_other = rng.normal(size=(10, 6)), rng.normal(size=(4, 6))
+    grad = rng.normal(size=(10, 3))
+
+    def grads(predict_between):
+        for layer in layers:
+            layer.reseed(5)
+        a = x
+        for layer in layers:
+            a = layer.forward(a, training=True)
+        if predict_between:
+            p = x_other
+            for layer in layers:
+                p = layer.forward(p)
+        g = grad.copy()
+        for layer in reversed(layers):
+            g = layer.backward(g)
+        return [layer.grads["W"].copy() for layer in layers if layer.params] + [g]
+
+    for a, b in zip(grads(False), grads(True), strict=True):
+        np.testing.assert_array_equal(a, b)

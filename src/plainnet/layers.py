@@ -155,7 +155,9 @@ class Dropout(Layer):
         self._rng = np.random.default_rng(seed)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        if not training or self.rate == 0.0:
+        if not training:  # a prediction leaves the training state alone
+            return x
+        if self.rate == 0.0:
             self._mask = None
             return x
         u = self._rng.random(x.shape, dtype=x.dtype, out=self._buffer("mask", x.shape, x.dtype))
