@@ -49,6 +49,11 @@ def _status_kib(field: str) -> int | None:
     return None
 
 
+def _rss_mib() -> float:
+    kib = _status_kib("VmRSS")
+    return float("nan") if kib is None else kib / 1024
+
+
 def _reset_peak_rss() -> bool:
     """Reset VmHWM, so that the peak measured next is that of training, not of loading."""
     try:
@@ -275,10 +280,10 @@ def worker_main(kind: str, cfg: dict) -> None:
     warnings.simplefilter("ignore")  # scikit-learn's ConvergenceWarning after each epoch
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but answers on the pipe
-    base_mib = _status_kib("VmRSS") / 1024
+    base_mib = _rss_mib()  # the interpreter and NumPy: the framework is imported by the worker
     w = WORKERS[kind](cfg)
     data_bytes = sum(_nbytes(getattr(w, name, None)) for name in ("X", "y", "X_test", "y_test"))
-    loaded_mib = _status_kib("VmRSS") / 1024
+    loaded_mib = _rss_mib()
     reset = _reset_peak_rss()
     for line in sys.stdin:
         cmd = json.loads(line)
@@ -493,8 +498,8 @@ def report(results: dict[str, list[Worker]], sizes: list[int], args: argparse.Na
         goals.append(("(peak RSS - interpreter) / (data + model) <= 1.5", ratio, -1.5))
         for w in results["sgd128"]:
             m = w.memory
-            print(f"  {w.name:24s} interpreter+libraries {m['base_mib']:5.0f}, after loading "
-                  f"{m['loaded_mib']:5.0f}, training peak {m['train_peak_mib']:5.0f} MiB")
+            print(f"  {w.name:24s} interpreter+NumPy {m['base_mib']:5.0f}, with its library "
+                  f"and data {m['loaded_mib']:5.0f}, training peak {m['train_peak_mib']:5.0f} MiB")
         print("BLAS per worker (threadpoolctl):")
         for w in results["sgd128"]:
             libs = "; ".join(f"{b.get('internal_api')} {b.get('version', '')} "
