@@ -90,6 +90,17 @@ def as_numeric(value: Any, name: str, hint: str = "") -> np.ndarray:
     return arr
 
 
+def all_finite(a: np.ndarray) -> bool:
+    """True if no value is NaN or infinite. A NaN or an infinity makes the sum non-finite,
+    so a finite sum settles it without a temporary the size of ``a``; only a sum that
+    overflows (or a real fault) needs the elementwise look."""
+    if a.dtype.kind != "f":
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = a.sum(dtype=np.float64)
+    return bool(np.isfinite(total)) or bool(np.isfinite(a).all())
+
+
 def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
     """``X`` as a finite 2-D array ``(n_samples, n_features)`` of ``dtype``, or a ValueError."""
     arr = as_numeric(X, name)
@@ -104,7 +115,7 @@ def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.nda
                          f"{n_features} (its first layer's fan_in)")
     with np.errstate(over="ignore"):  # values beyond the dtype's range are reported below
         out = arr.astype(dtype, copy=False)
-    if not np.isfinite(out).all():
+    if not all_finite(out):
         if np.isfinite(arr).all():  # finite before the cast: too large for the dtype
             raise ValueError(f"{name} holds values up to {np.abs(arr).max():g}, beyond the "
                              f"range of the network's dtype {dtype}; rescale the inputs")

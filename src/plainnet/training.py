@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from ._validation import check_number
+from ._validation import all_finite, check_number
 
 if TYPE_CHECKING:
     from .callbacks import Callback
@@ -269,7 +269,7 @@ def fit(
                         cb.on_batch_end(batch, loss)
                     if interrupt.requested:
                         break
-                if not all(np.isfinite(p).all() for p in network.parameters().values()):
+                if not all(all_finite(p) for p in network.parameters().values()):
                     network.set_weights(last_good)
                     raise DivergenceError(epoch, network.optimizer.lr)
                 if interrupt.requested and seen < n:
