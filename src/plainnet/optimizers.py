@@ -139,6 +139,12 @@ class Adam(Optimizer):
 
     m ← β1·m + (1-β1)·g;   v ← β2·v + (1-β2)·g²;
     p ← p - lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t) + ε)
+
+    The moments are kept as exponentially weighted *sums*, M = m/(1-β1) and V = v/(1-β2)
+    (``state["m_sum"]``, ``state["v_sum"]``): M ← β1·M + g and V ← β2·V + g² need no
+    multiplication by (1-β), and the constant factors return in the step, with k =
+    sqrt((1-β2)/(1-β2^t)):  p ← p - lr·(1-β1)/((1-β1^t)·k) · M / (sqrt(V) + ε/k).
+    The same update as torch's to rounding, in 10 elementwise passes instead of 13.
     """
 
     def __init__(
@@ -156,19 +162,20 @@ class Adam(Optimizer):
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if not state:
-            state["m"], state["v"] = np.zeros_like(p), np.zeros_like(p)
-        m, v, t = state["m"], state["v"], self.iterations
+            state["m_sum"], state["v_sum"] = np.zeros_like(p), np.zeros_like(p)
+        M, V, t = state["m_sum"], state["v_sum"], self.iterations
         f, work = p.dtype.type, self._work
-        m *= f(self.beta1)
-        m += np.multiply(g, f(1 - self.beta1), out=work)  # (1-β1)·g
-        v *= f(self.beta2)
-        g2 = np.multiply(g, g, out=work)
-        v += np.multiply(g2, f(1 - self.beta2), out=work)  # (1-β2)·g²
-        step_size = f(self.lr / (1 - self.beta1**t))
-        denom = np.divide(np.sqrt(v, out=work), f(np.sqrt(1 - self.beta2**t)), out=work)
-        denom += f(self.eps)
-        update = np.divide(m, denom, out=work)  # m / denom
-        p -= np.multiply(update, step_size, out=work)
+        M *= f(self.beta1)
+        M += g  # M ← β1·M + g
+        V *= f(self.beta2)
+        V += np.multiply(g, g, out=work)  # V ← β2·V + g²
+        k = np.sqrt((1 - self.beta2) / (1 - self.beta2**t))
+        step_size = self.lr * (1 - self.beta1) / ((1 - self.beta1**t) * k)
+        denom = np.sqrt(V, out=work)
+        denom += f(self.eps / k)
+        update = np.divide(M, denom, out=work)  # M / (sqrt(V) + ε/k)
+        update *= f(step_size)
+        p -= update
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
