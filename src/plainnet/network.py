@@ -78,6 +78,11 @@ class Network:
             for layer, child in zip(self.layers, children, strict=True):
                 layer.reseed(child)
         self.n_inputs, self.n_outputs = self._check_widths()
+        # (name, layer, key) of every parameter, for the dicts train_step hands the optimizer
+        self._param_names = [(f"{i}.{k}", layer, k) for i, layer in enumerate(self.layers)
+                             for k in layer.params]
+        self._no_decay_names = {name for name, layer, k in self._param_names
+                                if k not in layer.decayed}
         self._fused = isinstance(self.layers[-1], self.loss.fused_activation or ())
         self._check_output_fits_loss()
         self._first_trainable = next(i for i, layer in enumerate(self.layers) if layer.params)
@@ -122,20 +127,6 @@ class Network:
     def gradients(self) -> dict[str, np.ndarray]:
         """Every gradient array, with the names of :meth:`parameters`."""
         return {name: layer.grads[k] for name, layer, k in self._param_names}
-
-    @property
-    def _param_names(self) -> list[tuple[str, Layer, str]]:
-        # (name, layer, key) for every parameter: train_step asks every batch, so the list is
-        # kept, and worked out again only if self.layers has been changed
-        layers = tuple(self.layers)
-        cached = self.__dict__.get("_names")
-        if cached is None or cached[0] != layers:
-            names = [(f"{i}.{k}", layer, k) for i, layer in enumerate(layers) for k in layer.params]
-            cached = self._names = (layers, names)
-        return cached[1]
-
-    def _no_decay(self) -> set[str]:
-        return {name for name, layer, k in self._param_names if k not in layer.decayed}
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every parameter, in layer order."""
@@ -206,7 +197,7 @@ class Network:
         lr = self.optimizer.lr_to_fold
         loss = self._backward(out, T, 1.0 if lr is None else lr)
         if lr is None:
-            self.optimizer.step(self.parameters(), self.gradients(), self._no_decay())
+            self.optimizer.step(self.parameters(), self.gradients(), self._no_decay_names)
         else:
             self.optimizer.step(self.parameters(), self.gradients(), prescaled=True)
         return loss, correct
