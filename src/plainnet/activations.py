@@ -38,13 +38,15 @@ class ReLU(Layer):
     """g(z) = max(z, 0); g'(z) = 1 where z > 0, else 0.
 
     In training the layer keeps the mask z > 0, so that g(z) = z·mask and backward is
-    dZ = dA·mask, done in place on dA (the next layer's scratch buffer).
+    dZ = dA·mask, done in place on dA (the next layer's scratch buffer). The mask holds
+    0.0 and 1.0 in z's own dtype: multiplying by a boolean array would cast it element by
+    element on every call, which costs more than the multiplication.
     """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training:
             return np.maximum(x, 0)
-        self._mask = np.greater(x, 0, out=self._buffer("mask", x.shape, bool))
+        self._mask = np.greater(x, 0, out=self._buffer("mask", x.shape, x.dtype))
         return np.multiply(x, self._mask, out=self._buffer("a", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:

@@ -86,6 +86,13 @@ class Network:
         self._fused = isinstance(self.layers[-1], self.loss.fused_activation or ())
         self._check_output_fits_loss()
         self._first_trainable = next(i for i, layer in enumerate(self.layers) if layer.params)
+        # what the loss sees is the output of these (the logits when fused); the backward pass
+        # runs over them from the top down to the first layer with parameters, whose input
+        # gradient nobody needs
+        self._loss_layers = self.layers[:-1] if self._fused else list(self.layers)
+        self._backward_plan = [(layer, i > self._first_trainable)
+                               for i, layer in enumerate(self._loss_layers)
+                               if i >= self._first_trainable][::-1]
         #: labels were multi-hot rows (multi-label) when the network was trained
         self.multilabel = False
         #: every epoch this network has trained, across calls to fit
@@ -155,7 +162,7 @@ class Network:
 
     def _forward_to_loss(self, X: np.ndarray, training: bool) -> np.ndarray:
         """What the loss takes: the logits when fused, else the output."""
-        for layer in self.layers[:-1] if self._fused else self.layers:
+        for layer in self._loss_layers:
             X = layer.forward(X, training)
         return X
 
@@ -174,14 +181,12 @@ class Network:
         """Loss and backward pass; every layer's ``grads`` becomes ``scale`` · its gradient."""
         if self._fused:
             loss, grad = self.loss.value_and_grad_logits(out, T)
-            layers = self.layers[:-1]
         else:
             loss, grad = self.loss.value_and_grad(out, T)
-            layers = self.layers
         if scale != 1.0:  # the output gradient is small (n × k): scaling it scales them all
             grad *= grad.dtype.type(scale)
-        for i in range(len(layers) - 1, self._first_trainable - 1, -1):
-            grad = layers[i].backward(grad, need_input_grad=i > self._first_trainable)
+        for layer, need_input_grad in self._backward_plan:
+            grad = layer.backward(grad, need_input_grad)
         return loss
 
     def train_step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, int]:
