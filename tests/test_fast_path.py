@@ -248,6 +248,33 @@ def test_buffers_are_kept_per_batch_size_and_reallocated_when_it_changes(rng):
     assert dense._buffers["z"].shape == (16, 8)
 
 
+def test_a_buffer_is_reallocated_when_the_dtype_asked_for_changes():
+    relu = pn.ReLU()
+    x32 = np.array([[-1.0, 2.0]], dtype=np.float32)
+    relu.forward(x32, training=True)
+    assert relu._buffers["mask"].dtype == np.float32  # the mask multiplies without a cast
+    a = relu.forward(x32.astype(np.float64), training=True)
+    assert a.dtype == np.float64 and relu._buffers["mask"].dtype == np.float64
+    np.testing.assert_array_equal(relu.backward(np.ones((1, 2))), [[0.0, 1.0]])
+
+
+def test_train_step_updates_the_arrays_that_parameters_returns(rng):
+    # train_step hands the optimizer dicts built once: they must stay the live arrays,
+    # through set_weights (which writes in place) and a change of optimizer
+    net, _, _, k = build("relu-softmax-sgd", "float32")
+    X = rng.normal(size=(16, 6)).astype(np.float32)
+    T = one_hot(rng.integers(0, k, 16), k)
+    net.set_weights([np.zeros_like(w) for w in net.get_weights()])
+    for optimizer in (net.optimizer, pn.Adam(0.01)):
+        net.optimizer = optimizer
+        before = net.get_weights()
+        net.train_step(X, T)
+        after = net.parameters()
+        assert any(not np.array_equal(a, b) for a, b in zip(after.values(), before, strict=True))
+        assert all(a is net.layers[int(name.split(".")[0])].params[name.split(".")[1]]
+                   for name, a in after.items())
+
+
 def test_optimizer_scratch_is_allocated_once_per_parameter(rng):
     net, _, _, k = build("tanh-softmax-adam", "float32")
     X = rng.normal(size=(16, 6)).astype(np.float32)

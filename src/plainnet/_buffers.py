@@ -22,7 +22,8 @@ class Buffers:
         except AttributeError:  # a subclass that did not create it in __init__
             buffers = self._buffers = {}
         buf = buffers.get(key)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
-            buffers[key] = buf
+        if buf is not None and buf.shape == shape and (buf.dtype is dtype or buf.dtype == dtype):
+            return buf  # the hot path: `is` first, as dtype equality is a slow comparison
+        buf = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        buffers[key] = buf
         return buf

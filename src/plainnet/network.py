@@ -83,6 +83,10 @@ class Network:
                              for k in layer.params]
         self._no_decay_names = {name for name, layer, k in self._param_names
                                 if k not in layer.decayed}
+        # training updates the arrays in place, never rebinds them: the dicts the optimizer
+        # gets every step can be built once
+        self._step_params = self.parameters()
+        self._step_grads = self.gradients()
         self._fused = isinstance(self.layers[-1], self.loss.fused_activation or ())
         self._check_output_fits_loss()
         self._first_trainable = next(i for i, layer in enumerate(self.layers) if layer.params)
@@ -202,9 +206,9 @@ class Network:
         lr = self.optimizer.lr_to_fold
         loss = self._backward(out, T, 1.0 if lr is None else lr)
         if lr is None:
-            self.optimizer.step(self.parameters(), self.gradients(), self._no_decay_names)
+            self.optimizer.step(self._step_params, self._step_grads, self._no_decay_names)
         else:
-            self.optimizer.step(self.parameters(), self.gradients(), prescaled=True)
+            self.optimizer.step(self._step_params, self._step_grads, prescaled=True)
         return loss, correct
 
     def _count_correct(self, out: np.ndarray, T: np.ndarray) -> int:
