@@ -19,6 +19,7 @@ same learning rate ``lr = eta`` (n: the size of the training set).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -169,7 +170,7 @@ class Adam(Optimizer):
         M += g  # M ← β1·M + g
         V *= f(self.beta2)
         V += np.multiply(g, g, out=work)  # V ← β2·V + g²
-        k = np.sqrt((1 - self.beta2) / (1 - self.beta2**t))
+        k = math.sqrt((1 - self.beta2) / (1 - self.beta2**t))
         step_size = self.lr * (1 - self.beta1) / ((1 - self.beta1**t) * k)
         denom = np.sqrt(V, out=work)
         denom += f(self.eps / k)
