@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import plainnet as pn
-from plainnet._validation import check_number
+from plainnet._validation import all_finite, check_number
 
 N_FEATURES, N_CLASSES = 4, 3
 
@@ -278,3 +278,16 @@ def test_huge_integer_hyperparameter_is_a_value_error_not_an_overflow():
         check_number("epochs", -(10**400), low=1, integer=True)
     with pytest.raises(ValueError, match="batch_size"):
         pn.mlp([2, 1], output="sigmoid").fit([[0.0, 1.0]], [1], batch_size=-(10**400))
+
+
+@pytest.mark.parametrize("size", [10, 200_000])  # below and above the elementwise cutoff
+def test_all_finite_finds_one_bad_value_and_is_not_fooled_by_an_overflowing_sum(size):
+    a = np.ones(size)
+    assert all_finite(a)
+    for bad in (np.nan, np.inf, -np.inf):
+        b = a.copy()
+        b[size // 2] = bad
+        assert not all_finite(b)
+    huge = np.full(size, np.finfo(np.float64).max)  # finite values whose sum overflows
+    assert all_finite(huge)
+    assert all_finite(np.arange(size))  # integers cannot hold NaN

@@ -90,12 +90,18 @@ def as_numeric(value: Any, name: str, hint: str = "") -> np.ndarray:
     return arr
 
 
+#: up to this many values the elementwise look is cheaper than the error-state context
+_SMALL = 65536
+
+
 def all_finite(a: np.ndarray) -> bool:
     """True if no value is NaN or infinite. A NaN or an infinity makes the sum non-finite,
     so a finite sum settles it without a temporary the size of ``a``; only a sum that
     overflows (or a real fault) needs the elementwise look."""
     if a.dtype.kind != "f":
         return True
+    if a.size <= _SMALL:  # e.g. the parameters of a small network, checked every epoch
+        return bool(np.isfinite(a).all())
     with np.errstate(over="ignore", invalid="ignore"):
         total = a.sum(dtype=np.float64)
     return bool(np.isfinite(total)) or bool(np.isfinite(a).all())
