@@ -134,6 +134,16 @@ def test_labels_out_of_range_or_of_the_wrong_kind(net, Xy, method, y, message):
     refused(net, method, Xy[0], y, message)
 
 
+@pytest.mark.parametrize("n", [12, 70_000])  # below and above all_finite's elementwise cutoff
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_one_non_finite_label_among_many_is_named(n, bad):
+    net = pn.mlp([2, 3], seed=0)
+    y = np.zeros(n)
+    y[n // 2] = bad
+    with pytest.raises(ValueError, match=r"^y contains NaN or infinity \(1 values\)"):
+        net.evaluate(np.zeros((n, 2)), y)
+
+
 @pytest.mark.parametrize("y, message", [
     ([0, 1, 2, 1], r"^y must hold targets in \[0, 1\] for a classifier, got values from 0 to 2"),
     ([0, 1, -1, 1], r"^y must hold targets in \[0, 1\]"),
@@ -237,6 +247,24 @@ def test_bad_hyperparameters_are_refused_at_construction(build, message):
     (lambda: pn.Dense(4, 3, init="zeros"), r"^unknown initializer 'zeros'"),
 ])
 def test_unknown_names_are_refused_at_construction(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: pn.Network(pn.Dense(2, 1), loss="mse"),
+     r"^layers must be a list of Layer objects, got a single Dense: pass it in a list"),
+    (lambda: pn.Network(None, loss="mse"), r"^layers must be a list of Layer objects such as "
+                                           r"\[Dense\(2, 10\), .*got None"),
+    (lambda: pn.mlp(5), r"^sizes must list at least 2 positive integers .*e\.g\. "
+                        r"mlp\(\[784, 512, 10\]\), got 5"),
+    (lambda: pn.mlp([2, 3, 1], activation=None),
+     r"^activation must name the hidden activation \('relu', 'tanh', \.\.\.\) or list one "
+     r"per hidden layer, got None"),
+    (lambda: pn.mlp([2, 3, 1], activation=pn.ReLU()), r"^activation must name .*got ReLU\(\)"),
+])
+def test_a_layer_or_number_where_a_list_belongs_is_a_value_error(build, message):
+    """Regression: these raised bare TypeErrors ('Dense' object is not iterable)."""
     with pytest.raises(ValueError, match=message):
         build()
 

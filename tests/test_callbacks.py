@@ -122,6 +122,19 @@ def test_checkpoint_every_epoch_with_metric_fields(data, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == names
 
 
+@pytest.mark.parametrize("scores, mode", [([1.0, 2.0], "min"), ([0.9, 0.5], "max")])
+def test_a_reused_callback_forgets_the_best_of_the_last_fit(data, tmp_path, scores, mode):
+    """Each fit starts from a fresh best: a second fit worse than the first still has a best
+    epoch and a checkpoint."""
+    stop = EarlyStopping(monitor="score", mode=mode, patience=5)
+    check = ModelCheckpoint(tmp_path / "best-{score}.npz", monitor="score", mode=mode)
+    network = pn.mlp([3, 4, 2], seed=0)
+    for score in scores:
+        network.fit(*data, epochs=1, verbose=0, callbacks=[Scripted([score]), stop, check])
+        assert stop.best_epoch == 1 and stop._monitor.best == score
+    assert check.saved == [str(tmp_path / f"best-{score}.npz") for score in scores]
+
+
 def test_checkpoint_refuses_an_unknown_field(data, tmp_path):
     check = ModelCheckpoint(tmp_path / "{step}.npz", monitor="loss")
     with pytest.raises(ValueError, match="has a field that is not 'epoch'"):

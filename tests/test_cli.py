@@ -66,6 +66,10 @@ def work(tmp_path_factory):
     (d / "words.csv").write_text("1,2\n3,x\n")
     (d / "empty.csv").write_text("")
     (d / "header.csv").write_text("a,b\n")
+    rows = X[:3].copy()
+    rows[1, 5] = np.nan
+    np.save(d / "nan.npy", rows)
+    np.savetxt(d / "nan.csv", rows, delimiter=",", fmt="%g")
     return d, result, X, y
 
 
@@ -254,8 +258,11 @@ USAGE_ERRORS = [
     (("predict", "{d}/model.npz", "{d}/rows.npy", "--top", "0"), "--top: must be"),
     (("gradcheck", "--seed", "-3"), "--seed: must be a finite number >= 0, got '-3'"),
     (("predict", "{d}/model.npz", "{d}/notes.txt"), "unknown input type '.txt'"),
-    (("predict", "{d}/toy.npz", "{d}/d.png"), "not trained on images"),
-    (("predict", "{d}/toy.npz", "{d}/rows.npy"), "rows of 64 values, the model takes 2"),
+    (("predict", "{d}/toy.npz", "{d}/d.png"),
+     "d.png: {d}/toy.npz records no image shape (it was not trained on images)"),
+    (("train", "--out", "{d}"), "--out {d} is a directory; give a file name, e.g. {d}/model.npz"),
+    (("train", "--plot", "{d}"), "--plot {d} is a directory; give a file name, e.g. {d}/curves"),
+    (("evaluate", "{d}/model.npz", "--plot", "{d}"), "--plot {d} is a directory; give a file"),
     (("gradcheck", "--activation", "nope"), "unknown activation 'nope'"),
 ]
 
@@ -269,6 +276,10 @@ FILE_ERRORS = [
     (("predict", "{d}/model.npz", "{d}/words.csv"), "words.csv: not a CSV table of numbers"),
     (("predict", "{d}/model.npz", "{d}/empty.csv"), "empty.csv: empty file"),
     (("predict", "{d}/model.npz", "{d}/header.csv"), "header.csv: expected rows of numbers"),
+    (("predict", "{d}/model.npz", "{d}/nan.npy"), "nan.npy: row 1 (counting from 0) holds NaN"),
+    (("predict", "{d}/model.npz", "{d}/nan.csv"), "nan.csv: line 2 holds NaN or infinity"),
+    (("predict", "{d}/toy.npz", "{d}/rows.npy"), "rows.npy: rows of 64 values, the model takes 2"),
+    (("predict", "{d}/toy.npz", "{d}/rows.csv"), "rows.csv: rows of 64 values, the model takes 2"),
     (("train", "--dataset", "mnist"), "mnist: pass path="),
     (("train", "--dataset", "fashion-mnist", "--path", "{d}"), "lacks train-images"),
     (("train", "--hidden", "100000000000", "--no-out"), "not enough memory"),
@@ -285,7 +296,37 @@ ERRORS = [(2, *case) for case in USAGE_ERRORS] + [(1, *case) for case in FILE_ER
 def test_user_errors_are_one_line_and_exit_2_for_usage_1_for_files(work, status, args, message):
     d = work[0]
     result = plainnet(*[a.format(d=d) for a in args], cwd=d)
-    assert_one_line_error(result, status, message)
+    assert_one_line_error(result, status, message.format(d=d))
+
+
+def test_evaluate_draws_the_classes_it_prints(tmp_path, monkeypatch, capsys):
+    import plainnet.cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a_train.csv").write_text("0,0,1\n1,1,0\n2,1,1\n")
+    (data / "a_test.csv").write_text("0,0,1\n1,1,0\n")  # classes 0 and 1 only
+    net = pn.mlp([2, 4, 3], seed=0)
+    net.layers[-2].params["b"][:] = [50.0, 0.0, -50.0]  # predicts class 0 only
+    net.metadata = {"dataset": "csv", "path": str(data), "n_classes": 3}
+    net.save(tmp_path / "m.npz")
+    drawn = []
+    monkeypatch.setattr(plainnet.cli, "_save_plot", lambda fig, path: drawn.append(fig))
+    assert plainnet.cli.main(["evaluate", str(tmp_path / "m.npz"), "--plot",
+                              str(tmp_path / "cm.png")]) == 0
+    assert "class  2:" in capsys.readouterr().out
+    ax = drawn[0].axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2"]
+    np.testing.assert_array_equal(np.array([int(t.get_text()) for t in ax.texts]).reshape(3, 3),
+                                  [[1, 0, 0], [1, 0, 0], [0, 0, 0]])
+
+
+def test_predict_help_lists_every_image_type():
+    from plainnet.images import IMAGE_SUFFIXES
+
+    text = " ".join(plainnet("predict", "--help").stdout.split())
+    assert all(suffix in text for suffix in IMAGE_SUFFIXES)
+    assert "PNG, JPEG" not in text
 
 
 def test_warnings_are_shown_after_the_run_but_not_after_a_divergence(monkeypatch):

@@ -13,6 +13,7 @@ import pytest
 
 import plainnet as pn
 from plainnet import datasets
+from plainnet._csv import read_table
 from plainnet._pickle import ArrayUnpickler
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -118,6 +119,11 @@ def test_available_lists_every_set_with_source_and_presence():
     (lambda: datasets.load("circles", n_samples=0), "n_samples"),
     (lambda: datasets.load("moons", noise=-1.0), "noise"),
     (lambda: datasets.metadata("imagenet"), "unknown data set"),
+    # metadata refuses what load refuses, for the fixed sets too
+    (lambda: datasets.metadata("digits", n_samples=5), r"'digits' takes no options, got"),
+    (lambda: datasets.metadata("mnist", validation="drop"), r"takes no options"),
+    (lambda: datasets.metadata("circles", n_sample=10), r"takes the options.*n_sample"),
+    (lambda: datasets.metadata("digits", path="/tmp"), "takes no path="),
 ])
 def test_bad_names_and_options_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
@@ -148,7 +154,7 @@ def test_mnist_directory_missing_a_file_names_it(tmp_path, rng):
     (tmp_path / "t10k-labels-idx1-ubyte").unlink()
     with pytest.raises(pn.DataFileError, match="lacks t10k-labels-idx1-ubyte"):
         datasets.load("mnist", path=tmp_path)
-    with pytest.raises(pn.DataFileError, match="not a directory"):
+    with pytest.raises(pn.DataFileError, match="nowhere does not exist; pass path= to the"):
         datasets.load("mnist", path=tmp_path / "nowhere")
 
 
@@ -394,8 +400,45 @@ def test_csv_pixels_out_of_range_and_bad_directories(tmp_path, rng):
         datasets.load("csv", path=tmp_path / "only")
     with pytest.raises(pn.DataFileError, match="pass path="):
         datasets.load("csv")
-    with pytest.raises(pn.DataFileError, match="neither a file nor a directory"):
+    with pytest.raises(pn.DataFileError, match=r"missing.csv does not exist; pass path="):
         datasets.load("csv", path=tmp_path / "missing.csv")
+
+
+def test_missing_paths_say_they_do_not_exist_and_what_to_pass(tmp_path):
+    with pytest.raises(pn.DataFileError, match=r"nope.pkl.gz does not exist; pass path="):
+        datasets.load("mnist-pkl", path=tmp_path / "nope.pkl.gz")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(pn.DataFileError, match=r"file is not a directory"):
+        datasets.load("mnist", path=tmp_path / "file")
+
+
+def test_a_csv_with_a_utf8_byte_order_mark_keeps_its_first_sample(tmp_path):
+    path = tmp_path / "excel.csv"  # Excel's "CSV UTF-8"
+    path.write_bytes("0,1,2\n1,3,4\n0,5,6\n1,7,8\n0,9,10\n".encode("utf-8-sig"))
+    (X_tr, y_tr), (X_te, y_te) = datasets.load("csv", path=path, test_fraction=0.4)
+    samples = sorted(zip(np.concatenate([y_tr, y_te]).tolist(),
+                         np.concatenate([X_tr, X_te]).tolist(), strict=True))
+    assert samples == [(0, [1, 2]), (0, [5, 6]), (0, [9, 10]), (1, [3, 4]), (1, [7, 8])]
+    with_header = tmp_path / "header.csv"
+    with_header.write_bytes("label,a,b\n0,1,2\n1,3,4\n".encode("utf-8-sig"))
+    assert len(read_table(with_header)) == 2
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.5, "0.2"])
+def test_csv_test_fraction_is_checked_first_under_its_own_name(tmp_path, fraction):
+    path = tmp_path / "data.csv"
+    path.write_text("0,1\n1,2\n")
+    with pytest.raises(ValueError, match=r"^test_fraction must be"):
+        datasets.load("csv", path=path, test_fraction=fraction)
+    with pytest.raises(ValueError, match=r"^test_fraction must be"):  # before reading the file
+        datasets.load("csv", path=tmp_path / "missing.csv", test_fraction=fraction)
+
+
+def test_read_table_checks_finiteness_and_names_the_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n3,inf\n")
+    with pytest.raises(pn.DataFileError, match=f"{path}: line 3 holds NaN or infinity"):
+        read_table(path)
 
 
 def test_csv_train_and_test_must_have_the_same_features(tmp_path):

@@ -345,8 +345,11 @@ def test_lbfgs_is_refused_with_a_clear_error():
 
 @pytest.mark.parametrize(("params", "match"), [
     ({"alpha": -1.0}, "alpha must be"),
-    ({"activation": "swish"}, "activation 'swish'"),
-    ({"hidden_layer_sizes": (10, 0)}, "hidden_layer_sizes"),
+    ({"activation": "swish"},
+     r"activation must be one of \('identity', 'logistic', 'tanh', 'relu'\), got 'swish'"),
+    ({"hidden_layer_sizes": (10, 0)},
+     r"hidden_layer_sizes\[1\] must be an integer in \[1, inf\), got 0"),
+    ({"hidden_layer_sizes": 2.5}, r"hidden_layer_sizes must be an integer, got 2.5"),
     ({"batch_size": 0}, "batch_size"),
     ({"dtype": "int8"}, "dtype"),
     ({"validation_fraction": 1.0}, "validation_fraction"),
@@ -354,6 +357,71 @@ def test_lbfgs_is_refused_with_a_clear_error():
 def test_bad_parameters_name_themselves(params, match):
     with pytest.raises(ValueError, match=match):
         MLPRegressor(**params).fit([[0.0], [1.0]], [0.0, 1.0])
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("solver", "SGD"), ("activation", "Logistic"), ("learning_rate", "Adaptive")])
+def test_choices_are_exact_as_in_sklearn(name, value):
+    """Regression: these were looked up case-insensitively but compared exactly, so
+    solver="SGD" trained with Adam."""
+    with pytest.raises(ValueError, match=rf"{name} must be one of \(.*'{value.lower()}'.*\), "
+                                         rf"got '{value}'"):
+        MLPClassifier(**{name: value}).fit([[0.0], [1.0]], [0, 1])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that diverges
+def test_divergence_names_the_epoch_it_happened_in():
+    from plainnet import DivergenceError
+
+    X = np.linspace(-1, 1, 40).reshape(-1, 1)
+    reg = MLPRegressor((4,), activation="identity", solver="sgd", momentum=0.0,
+                       learning_rate_init=1.0, batch_size=40, max_iter=200, tol=0.0,
+                       random_state=0)
+    with pytest.raises(DivergenceError) as err:
+        reg.fit(X, 3 * X[:, 0])
+    completed = len(reg.network_.history)
+    assert completed > 1 and err.value.epoch == completed + 1
+    assert f"diverged in epoch {completed + 1}" in str(err.value)
+
+
+def test_inputs_are_validated_once_per_fit(digits, monkeypatch):
+    """One Network.fit for all epochs, and the validation score from the network's forward
+    pass: neither re-checks the arrays every epoch."""
+    from plainnet.network import Network
+
+    checks = []
+    check_X = Network._check_X
+    monkeypatch.setattr(Network, "_check_X", lambda self, *a, **k: checks.append(1)
+                        or check_X(self, *a, **k))
+    X_train, _, y_train, _ = digits
+    clf = MLPClassifier((8,), max_iter=5, early_stopping=True, random_state=0)
+    clf.fit(X_train, y_train)
+    assert clf.n_iter_ == 5 and len(checks) == 1
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "regression"])
+def test_a_saved_network_predicts_as_the_estimator(tmp_path, kind):
+    """network_.save works for the default adam and every output (the estimators' own
+    optimizer and losses are saved as the built-in classes they extend)."""
+    from plainnet import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError, load
+    from plainnet.optimizers import Adam
+
+    X, y = _problem(kind)
+    est = (MLPRegressor if kind == "regression" else MLPClassifier)(
+        (7,), max_iter=20, epsilon=1e-7, random_state=0).fit(X, y)
+    est.network_.save(tmp_path / "net.npz")
+    net = load(tmp_path / "net.npz")
+    P = net.predict_proba(X)
+    if kind == "regression":
+        np.testing.assert_array_equal(P, est.predict(X))
+    else:  # one sigmoid unit for two classes: the estimator adds the column 1 - p
+        np.testing.assert_array_equal(P, est.predict_proba(X)[:, -P.shape[1]:])
+        np.testing.assert_array_equal(est._decode(P), est.predict(X))
+    loss = {"multiclass": CategoricalCrossEntropy, "binary": BinaryCrossEntropy,
+            "multilabel": BinaryCrossEntropy, "regression": MeanSquaredError}[kind]
+    assert type(net.loss) is loss and type(net.optimizer) is Adam
+    assert net.optimizer.eps == 1e-7  # the ε given, not the last step's corrected one
+    assert net.optimizer.iterations == est.network_.optimizer.iterations > 0
 
 
 def test_verbose_and_progress(capsys):

@@ -258,9 +258,27 @@ def test_a_buffer_is_reallocated_when_the_dtype_asked_for_changes():
     np.testing.assert_array_equal(relu.backward(np.ones((1, 2))), [[0.0, 1.0]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_writes_into_its_buffers_and_its_slope_at_zero_is_alpha(dtype):
+    """LeakyReLU keeps a mask of slopes (1 or alpha) like ReLU's: no fresh arrays in
+    training, the backward in place, the numbers of np.where."""
+    leaky = pn.LeakyReLU(0.1)
+    x = np.array([[-2.0, 0.0, 3.0], [1e-30, -0.5, -0.0]], dtype=dtype)
+    alpha = dtype(0.1)
+    a = leaky.forward(x, training=True)
+    assert a is leaky._buffers["a"] and a.dtype == dtype
+    np.testing.assert_array_equal(a, np.where(x > 0, x, x * alpha))
+    np.testing.assert_array_equal(leaky.forward(x), a)  # inference gives the same numbers
+    grad = np.ones_like(x)
+    assert leaky.backward(grad) is grad  # in place, as ReLU's
+    np.testing.assert_array_equal(grad, [[alpha, alpha, 1], [1, alpha, alpha]])
+    mask = leaky._buffers["mask"]
+    assert leaky.forward(x * 2, training=True) is a and leaky._buffers["mask"] is mask
+
+
 def test_train_step_updates_the_arrays_that_parameters_returns(rng):
-    # train_step hands the optimizer dicts built once: they must stay the live arrays,
-    # through set_weights (which writes in place) and a change of optimizer
+    # the dicts train_step hands the optimizer must be the live arrays, through set_weights
+    # (which writes in place) and a change of optimizer
     net, _, _, k = build("relu-softmax-sgd", "float32")
     X = rng.normal(size=(16, 6)).astype(np.float32)
     T = one_hot(rng.integers(0, k, 16), k)
@@ -273,6 +291,23 @@ def test_train_step_updates_the_arrays_that_parameters_returns(rng):
         assert any(not np.array_equal(a, b) for a, b in zip(after.values(), before, strict=True))
         assert all(a is net.layers[int(name.split(".")[0])].params[name.split(".")[1]]
                    for name, a in after.items())
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])  # the folded step and the general one
+def test_train_step_follows_arrays_a_layer_rebinds(rng, optimizer):
+    """Regression: train_step used dicts of the arrays built in __init__; once Layer.astype
+    rebound a layer's arrays, training silently stopped changing them."""
+    net = pn.mlp([6, 5, 3], optimizer=optimizer, dtype="float64", seed=0)
+    X = rng.normal(size=(16, 6))
+    T = one_hot(rng.integers(0, 3, 16), 3, np.float64)
+    net.train_step(X, T)
+    dense = net.layers[0]
+    old_W = dense.params["W"]
+    dense.astype(np.float32).astype(np.float64)  # new arrays, same dtype as the network
+    assert dense.params["W"] is not old_W
+    before = dense.params["W"].copy()
+    net.train_step(X, T)
+    assert not np.array_equal(dense.params["W"], before)
 
 
 def test_optimizer_scratch_is_allocated_once_per_parameter(rng):

@@ -150,3 +150,16 @@ def test_gradcheck_finds_a_wrong_backward(rng):
                       pn.Softmax()], "categorical_crossentropy", dtype="float64")
     errors = pn.gradcheck(net, rng.normal(size=(6, 3)), rng.integers(0, 2, 6))
     assert errors["0.W"] > 1e-3
+
+
+def test_gradcheck_works_on_a_float64_copy_and_leaves_a_float32_network_alone(rng):
+    net = pn.mlp([4, 6, 3], "leaky_relu", "sigmoid", seed=0)  # float32, multi-label below
+    arrays = net.parameters()
+    before = net.get_weights()
+    X, y = rng.normal(size=(8, 4)), rng.integers(0, 2, (8, 3))
+    errors = pn.gradcheck(net, X, y, max_entries=None)
+    assert max(errors.values()) < 1e-6, errors  # central differences in float32 are far off
+    assert net.dtype == np.float32 and not net.multilabel
+    assert all(net.parameters()[name] is a and a.dtype == np.float32
+               for name, a in arrays.items())
+    assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), before, strict=True))

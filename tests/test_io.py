@@ -212,6 +212,62 @@ def test_layers_the_file_cannot_rebuild_are_refused(tmp_path):
     assert leftovers(tmp_path, set()) == []
 
 
+def test_classes_that_declare_a_built_in_are_saved_as_it(tmp_path, data):
+    """A class naming the built-in it is saved as (the scikit-learn estimators' Adam and
+    losses) is saved as that class, with its get_config(); the reloaded network predicts
+    the same. Its own subclasses do not inherit the declaration."""
+    class ScaledAdam(pn.Adam):
+        _saved_as = pn.Adam
+
+    class DoubledCrossEntropy(pn.CategoricalCrossEntropy):
+        _saved_as = pn.CategoricalCrossEntropy
+        name = "doubled"
+
+    class Further(ScaledAdam):
+        pass
+
+    net = build(optimizer=ScaledAdam(lr=0.01, eps=1e-6))
+    net.loss = DoubledCrossEntropy()
+    net.fit(*data, epochs=1, verbose=0)
+    net.save(tmp_path / "m.npz")
+    back = pn.load(tmp_path / "m.npz")
+    assert type(back.optimizer) is pn.Adam and back.optimizer.get_config() == {
+        "lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-6, "weight_decay": 0.0}
+    assert type(back.loss) is pn.CategoricalCrossEntropy
+    np.testing.assert_array_equal(back.predict_proba(data[0]), net.predict_proba(data[0]))
+    with pytest.raises(pn.ModelFileError, match="cannot save optimizer Further"):
+        build(optimizer=Further(lr=0.01)).save(tmp_path / "f.npz")
+
+
+def test_optimizers_and_losses_the_file_cannot_rebuild_are_refused(tmp_path):
+    class Sign(pn.SGD):  # a subclass with its own rule must not be saved as SGD
+        def _update(self, p, g, state):
+            p -= self.lr * np.sign(g)
+
+    class Hinge(pn.Loss):
+        name = "hinge"
+
+    with pytest.raises(pn.ModelFileError, match="cannot save optimizer Sign; model files "
+                                                "hold only SGD, Adam, RMSProp"):
+        build(optimizer=Sign(lr=0.1)).save(tmp_path / "m.npz")
+    net = build()
+    net.loss = Hinge()
+    with pytest.raises(pn.ModelFileError, match="cannot save loss Hinge; model files hold "
+                                                "only binary_crossentropy"):
+        net.save(tmp_path / "m.npz")
+    assert leftovers(tmp_path, set()) == []
+
+
+def test_atomic_write_in_text_mode(tmp_path):
+    path = tmp_path / "notes.txt"
+    with pio.atomic_write(path, "w", encoding="utf-8") as f:
+        f.write("first\n")
+    with pytest.raises(RuntimeError, match="stop"), pio.atomic_write(path, "w") as f:
+        f.write("half")
+        raise RuntimeError("stop")
+    assert path.read_text() == "first\n" and leftovers(tmp_path, {"notes.txt"}) == []
+
+
 # --- refusing bad files ----------------------------------------------------------------------
 
 def rewrite(path: Path, change_header=None, change_arrays=None):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -109,6 +110,45 @@ def test_static_files_fetch_nothing_from_elsewhere():
         assert "import " not in text or f.suffix != ".js", f  # no modules from anywhere
 
 
+def test_both_pages_paint_maps_with_the_one_paint_map_of_common_js():
+    assert "function paintMap(" in (STATIC / "common.js").read_text()
+    for page, call in (("learn.js", "paintMap(canvas, snap.surface.size"),
+                       ("draw.js", "image.flat(), grey, false)")):
+        text = (STATIC / page).read_text()
+        assert "function paintMap(" not in text and "createImageData" not in text, page
+        assert call in text, page
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run common.js")
+def test_paint_map_colours_each_value_and_scales_smoothed_or_crisp():
+    """common.js's paintMap in node, with stand-ins for the DOM's canvases."""
+    script = (STATIC / "common.js").read_text() + """
+    const made = [];
+    const canvas = (w, h) => {
+      const c = { width: w, height: h, drawn: null, smooth: null };
+      c.getContext = () => ({
+        createImageData: (a, b) => ({ data: new Uint8ClampedArray(4 * a * b) }),
+        putImageData: (img) => { c.img = Array.from(img.data); },
+        drawImage: (src, x, y, dw, dh) => { c.drawn = [src.img, dw, dh]; },
+        set imageSmoothingEnabled(v) { c.smooth = v; },
+      });
+      return c;
+    };
+    globalThis.document = { createElement: () => canvas(0, 0) };
+    const grey = (v) => [v, v, v];
+    const out = [canvas(40, 40), canvas(30, 30)];
+    paintMap(out[0], 2, [0, 50, 100, 150], grey);
+    paintMap(out[1], 1, [7], grey, false);
+    console.log(JSON.stringify(out.map((c) => [c.drawn, c.smooth])));
+    """
+    done = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    (smooth_drawn, smooth), (crisp_drawn, crisp) = json.loads(done.stdout)
+    assert smooth_drawn == [[0, 0, 0, 255, 50, 50, 50, 255, 100, 100, 100, 255,
+                             150, 150, 150, 255], 40, 40] and smooth is True
+    assert crisp_drawn == [[7, 7, 7, 255], 30, 30] and crisp is False
+
+
 def test_other_host_names_are_refused():
     with client_for() as c:
         assert c.get("/api/options", headers={"host": "attacker.example"}).status_code == 400
@@ -153,6 +193,20 @@ def test_a_session_steps_resets_and_ends(client):
     assert client.delete(f"/api/sessions/{sid}").status_code == 204
     gone = client.get(f"/api/sessions/{sid}")
     assert gone.status_code == 404 and "reload the page" in gone.json()["error"]
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_surface_and_unit_maps_come_from_the_network_itself(output):
+    from plainnet.activations import LeakyReLU
+    from plainnet.playground.learn import LearnSession
+
+    learn = LearnSession(LearnConfig(hidden=(4,), activation="leaky_relu", output=output))
+    P = learn.network.predict_proba(learn._surface_grid)
+    assert np.allclose(learn.surface(), P[:, 0] if output == "sigmoid" else P[:, 1])
+    learn.network.layers[1] = LeakyReLU(alpha=0.5)  # the maps follow the network's layer
+    Z = learn.network.layers[0].forward(learn._unit_grid)
+    A = np.where(Z > 0, Z, 0.5 * Z).T
+    assert np.allclose(learn.unit_maps(), A / np.abs(A).max(axis=1, keepdims=True))
 
 
 def test_training_runs_in_the_background_until_paused(client):
@@ -400,7 +454,14 @@ def read_events(lines, n: int | None) -> list[tuple[str, dict]]:
     return events
 
 
-def test_events_stream_each_change_and_end_with_the_session(live_server):
+def test_events_stream_each_change_and_end_with_the_session(live_server, monkeypatch):
+    from plainnet.playground.sessions import Session
+
+    asked = []  # include_data of every snapshot: the stream asks once per change
+    snapshot = Session.snapshot
+    monkeypatch.setattr(Session, "snapshot",
+                        lambda self, include_data=False: asked.append(include_data)
+                        or snapshot(self, include_data))
     with httpx.Client(base_url=live_server, timeout=10) as http:
         sid = http.post("/api/sessions", json={}).json()["id"]
         with http.stream("GET", f"/api/sessions/{sid}/events") as stream:
@@ -414,6 +475,8 @@ def test_events_stream_each_change_and_end_with_the_session(live_server):
             http.post(f"/api/sessions/{sid}/reset", json={"dataset": "moons"})
             [(_, third)] = read_events(lines, 1)
             assert third["epoch"] == 0 and third["points"] and third["config"]["dataset"] == "moons"
+            # create, step and reset answered with a snapshot each, and the stream sent three
+            assert sorted(asked) == [False, False, True, True, True, True]
             http.post(f"/api/sessions/{sid}/start", json={"speed": 50})
             epochs = [e["epoch"] for _, e in read_events(lines, 3)]
             assert epochs == sorted(epochs) and epochs[-1] > 0
@@ -525,6 +588,7 @@ def test_toy_data_sets_are_balanced_split_and_seeded(name):
     assert Xtr.shape == (71, 2) and Xte.shape == (30, 2) and Xtr.dtype == np.float32
     assert set(np.concatenate([ytr, yte])) == {0, 1}
     assert abs(np.concatenate([ytr, yte]).sum() - 50) <= 1
+    assert np.bincount(yte).tolist() == [15, 15]  # each class gives 30% of its points
     again = toy.make(name, 101, 0.1, 0.3, seed=4)
     assert all(np.array_equal(a, b) for a, b in zip((Xtr, ytr, Xte, yte), again, strict=True))
     assert not np.array_equal(Xtr, toy.make(name, 101, 0.1, 0.3, seed=5)[0])
@@ -548,7 +612,18 @@ def test_toy_data_without_noise_follow_their_rule():
 def test_command_refuses_a_bad_port(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--port", "70000"])
-    assert exc.value.code == 2 and "--port: must be in [0, 65535]" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--port: must be in [0, 65535]" in err
+    assert err.startswith("plainnet playground: error: ") and err.count("\n") == 1  # no usage
+    assert "(see 'plainnet playground --help')" in err
+
+
+def test_command_says_which_package_is_missing(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # `import uvicorn` fails as if absent
+    assert main(["--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("plainnet playground: error: the playground needs uvicorn, which is not "
+                   "installed: pip install 'plainnet[playground]'\n")
 
 
 def test_command_says_when_the_port_is_taken(capsys):

@@ -63,6 +63,9 @@ def test_plot_history(digits, tmp_path):
     assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 1
     with pytest.raises(ValueError, match="'loss' list"):
         plotting.plot_history({"accuracy": [0.5]})
+    untrained = pn.mlp([2, 3, 2], seed=0)
+    with pytest.raises(ValueError, match="no epochs recorded yet: train the network first"):
+        plotting.plot_history(untrained)
 
 
 @pytest.mark.parametrize(("outputs", "classes"), [(1, 2), (2, 2), (3, 3)])
@@ -116,6 +119,22 @@ def test_plot_confusion_matrix(digits, tmp_path):
     np.testing.assert_array_equal(written, C)
     fig = plotting.plot_confusion_matrix(y, y_pred, normalize=True)
     assert fig.axes[0].texts[0].get_text() == f"{C[0, 0] / C[0].sum():.2f}"
+    # named classes that no sample has or gets still have their row and column
+    fig = plotting.plot_confusion_matrix([0, 1, 1], [0, 1, 0], class_names=["a", "b", "c"])
+    assert len(fig.axes[0].texts) == 9
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["a", "b", "c"]
+
+
+def test_too_few_class_names_are_refused(digits):
+    _, _, X, y = digits
+    with pytest.raises(ValueError, match="class_names has 2 names, the labels need 3"):
+        plotting.plot_confusion_matrix([0, 1, 2], [0, 1, 1], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="class_names has 2 names, the labels need 3"):
+        plotting.plot_confusion_matrix([0, 1, 1], [0, 1, 2], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="class_names has 9 names, the labels need 10"):
+        plotting.plot_images(X, y, image_shape=(8, 8), class_names=list("abcdefghi"))
+    fig = plotting.plot_images(X[:2], [0, 1], image_shape=(8, 8), class_names=["zero", "one"])
+    assert [ax.get_title() for ax in fig.axes if ax.get_images()] == ["zero", "one"]
 
 
 def test_plot_weights(digits, tmp_path):

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from plainnet.sweep import expand, read_grid, sweep
+from plainnet import sweep as sweep_module
+from plainnet.sweep import RESULT_COLUMNS, expand, read_grid, sweep, write_results
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -83,6 +84,55 @@ def test_sweep_command_reports_a_bad_grid_in_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("plainnet sweep: error:") and proc.stderr.count("\n") == 1
     assert "[grid] lr must be a non-empty list" in proc.stderr
+
+
+def test_sweep_module_runs_the_cli_command(tmp_path):
+    """python -m plainnet.sweep is `plainnet sweep`: the same one-line error, status 2."""
+    grid = _write(tmp_path, "[grid]\nlr = 0.1\n")
+    proc = subprocess.run([sys.executable, "-m", "plainnet.sweep", str(grid), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("plainnet sweep: error:") and proc.stderr.count("\n") == 1
+    assert "[grid] lr must be a non-empty list" in proc.stderr
+
+
+def test_a_missing_dask_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask", None)  # `import dask` now raises ImportError
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(ImportError, match=r"^sweeps need Dask: pip install 'plainnet\[dask\]'$"):
+        sweep(_write(tmp_path, GRID), tmp_path / "out", workers=2)
+
+
+def _row(run, status="ok"):
+    return {"run": run, "lr": 0.1, "val_accuracy": 0.9, "test_accuracy": 0.8, "loss": 0.3,
+            "seconds": 1.5, "status": status, "error": ""}
+
+
+def test_results_are_written_atomically_with_the_umask_s_mode(tmp_path, monkeypatch):
+    path = tmp_path / "results.csv"
+    write_results(path, ["lr"], [_row(0)])
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() would have made it
+    before = path.read_bytes()
+    assert before.decode().splitlines() == [",".join(["run", "lr", *RESULT_COLUMNS]),
+                                            "0,0.1,0.9,0.8,0.3,1.5,ok,"]
+
+    class Crash:
+        def __init__(self, f):
+            self.f = f
+
+        def writerow(self, row):
+            if row[0] == 1:
+                raise OSError("disk full")
+            self.f.write(",".join(map(str, row)) + "\n")
+
+    monkeypatch.setattr(sweep_module.csv, "writer", Crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_results(path, ["lr"], [_row(0), _row(1)])
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
 
 
 # --- on a cluster ---------------------------------------------------------------------------

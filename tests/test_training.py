@@ -194,12 +194,28 @@ def test_ctrl_c_stops_after_the_batch_and_returns_the_history(data, capsys):
     network = net()
     history = network.fit(X, y, epochs=5, batch_size=20, verbose=1, callbacks=[CtrlC(2, 3)])
     assert history.interrupted and len(history) == 1  # the part of epoch 2 is no epoch
-    assert "epoch 2/5 after batch 3/10" in history.stop_reason
+    assert history.stop_reason == ("interrupted (Ctrl-C) in epoch 2/5 after batch 3/10 "
+                                   "(1 complete epochs in the history)")
     assert network.optimizer.iterations == 10 + 3  # epoch 1 and three batches: consistent
     assert all(np.isfinite(p).all() for p in network.parameters().values())
     assert "Stopped: interrupted (Ctrl-C) in epoch 2/5 after batch 3/10" in capsys.readouterr().out
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
     network.predict(X)  # still usable
+
+
+def test_ctrl_c_with_early_stopping_ends_with_the_best_weights_the_reason_claims_nothing_else(
+        data):
+    """Regression: the reason said the network keeps the weights after the interrupted
+    batch, but EarlyStopping(restore_best=True) puts back those of its best epoch."""
+    X, y = data
+    stop = pn.callbacks.EarlyStopping(monitor="loss", patience=10, restore_best=True)
+    network = net()
+    history = network.fit(X, y, epochs=5, batch_size=20, verbose=0,
+                          callbacks=[stop, CtrlC(2, 3)])
+    assert history.interrupted and stop.best_epoch == 1
+    assert "weights" not in history.stop_reason
+    for w, best in zip(network.get_weights(), stop.best_weights, strict=True):
+        np.testing.assert_array_equal(w, best)
 
 
 def test_ctrl_c_in_the_last_batch_keeps_the_whole_epoch(data):
@@ -235,3 +251,27 @@ def test_divergence_stops_training_on_its_own(data):
     assert ("epoch_end", 1, ["accuracy", "loss", "time"]) not in rec.calls
     for w, b in zip(network.get_weights(), before, strict=True):
         np.testing.assert_array_equal(w, b)
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: pn.SGD(lr=1e3, momentum=0.9),
+    lambda: pn.Adam(lr=1e30),
+])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_after_divergence_the_optimizer_starts_afresh_so_a_smaller_lr_trains_and_saves(
+        data, optimizer, tmp_path):
+    """Regression: only the weights were put back; the momentum buffers (Adam's moments)
+    stayed NaN, so a refit with a smaller rate diverged again and save() refused."""
+    X, y = data
+    network = pn.mlp([4, 8, 2], optimizer=optimizer(), seed=0)
+    with pytest.raises(pn.DivergenceError, match="optimizer starts afresh"):
+        network.fit(X * 1e3, y, epochs=20, batch_size=20, verbose=0)
+    assert network.optimizer.state == {} and network.optimizer.iterations == 0
+    network.optimizer.lr = 1e-3
+    history = network.fit(X, y, epochs=3, batch_size=20, verbose=0)
+    assert len(history) == 3 and all(np.isfinite(history["loss"]))
+    assert network.optimizer.iterations == 3 * 10
+    assert all(np.isfinite(a).all() for s in network.optimizer.state.values()
+               for a in s.values())
+    network.save(tmp_path / "net.npz")
+    assert pn.load(tmp_path / "net.npz").optimizer.iterations == 30

@@ -20,10 +20,12 @@ from ._validation import check_number
 
 
 def _first_line(path: Path) -> str:
-    with open(path, encoding="utf-8", errors="replace") as f:
+    # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark, which would make the
+    # first field non-numeric and the first sample a "header"
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
         line = f.readline()
     if not line.strip():
-        raise DataFileError(f"{path}: empty: expected rows of a label and features")
+        raise DataFileError(f"{path}: empty file: expected rows of numbers")
     return line
 
 
@@ -58,29 +60,41 @@ def find_csv_pair(directory: Path) -> tuple[Path, Path]:
     return found[0], found[1]
 
 
+def read_table(path: str | os.PathLike) -> np.ndarray:
+    """The numbers of the CSV file ``path`` as a float64 table ``(rows, columns)``, its
+    header line (if any) skipped; a DataFileError naming the file when it is empty, not a
+    table of numbers, or holds NaN or infinity. A header without rows gives 0 rows."""
+    path = Path(path)
+    skip = 1 if has_header(path) else 0
+    try:
+        with warnings.catch_warnings():  # a header without rows: the caller says what it needs
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            table = np.loadtxt(path, delimiter=",", skiprows=skip, dtype=np.float64, ndmin=2,
+                               encoding="utf-8-sig")
+    except ValueError as exc:  # UnicodeDecodeError too
+        raise DataFileError(f"{path}: not a CSV table of numbers ({exc})") from None
+    finite = np.isfinite(table).all(axis=1)
+    if not finite.all():
+        line = int(np.flatnonzero(~finite)[0]) + 1 + skip
+        raise DataFileError(f"{path}: line {line} holds NaN or infinity")
+    return table
+
+
 def read_csv(path: str | os.PathLike, pixel_max: float | None
              ) -> tuple[np.ndarray, np.ndarray]:
     """``X: (n, n_features)`` float32 (divided by ``pixel_max`` when given) and ``y: (n,)``
     int64 from the CSV file ``path``."""
     path = Path(path)
-    skip = 1 if has_header(path) else 0
-    try:
-        with warnings.catch_warnings():  # a file without rows is reported below, as an error
-            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
-            data = np.loadtxt(path, delimiter=",", skiprows=skip, dtype=np.float64, ndmin=2)
-    except ValueError as exc:
-        raise DataFileError(f"{path}: not a CSV table of numbers ({exc})") from None
+    data = read_table(path)
     if data.shape[0] == 0 or data.shape[1] < 2:
         raise DataFileError(f"{path}: expected rows of a label and at least one feature, got "
                             f"a table of shape {data.shape}")
-    if not np.isfinite(data).all():
-        row = int(np.flatnonzero(~np.isfinite(data).all(axis=1))[0]) + 1 + skip
-        raise DataFileError(f"{path}: line {row} holds NaN or infinity")
     labels, X = data[:, 0], data[:, 1:]
     bad = (labels < 0) | (labels != np.round(labels))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataFileError(f"{path}: line {row + 1 + skip}: the label (first column) must be "
+        line = row + 1 + has_header(path)
+        raise DataFileError(f"{path}: line {line}: the label (first column) must be "
                             f"a class index 0, 1, 2, ..., got {labels[row]:g}")
     if pixel_max is not None:
         if X.min() < 0 or X.max() > pixel_max:
@@ -99,6 +113,9 @@ def _files(path: Any) -> tuple[Path, Path | None]:
     path = Path(path)
     if path.is_dir():
         return find_csv_pair(path)
+    if not path.exists():
+        raise DataFileError(f"csv: {path} does not exist; pass path= to a CSV file or to a "
+                            "directory holding one *train*.csv and one *test*.csv")
     if not path.is_file():
         raise DataFileError(f"csv: {path} is neither a file nor a directory")
     return path, None
@@ -117,6 +134,8 @@ def load_csv(path: Any = None, pixel_max: Any = "auto", test_fraction: float = T
              ) -> Split:
     """A CSV file, split with stratification (``test_fraction``), or a directory's
     ``*train*.csv`` and ``*test*.csv``; values divided by ``pixel_max`` when it is set."""
+    check_number("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True,
+                 high_open=True)
     train, test = _files(path)
     scale = _pixel_max(train, pixel_max)
     X, y = read_csv(train, scale)

@@ -105,8 +105,9 @@ _IDX_NAMES = {
 def find_idx_files(directory: Path, name: str) -> dict[str, Path]:
     """The four IDX files in ``directory`` (plain or .gz), or a DataFileError listing the gaps."""
     if not directory.is_dir():
-        raise DataFileError(f"{name}: {directory} is not a directory; path= must name the "
-                            "directory that holds the four IDX files")
+        problem = "is not a directory" if directory.exists() else "does not exist"
+        raise DataFileError(f"{name}: {directory} {problem}; pass path= to the directory that "
+                            "holds the four IDX files")
     files = sorted(p for p in directory.iterdir() if p.is_file())
     found, missing = {}, []
     for key, pattern in _IDX_NAMES.items():

@@ -130,6 +130,9 @@ def load_mnist_pkl(path: Any = None, validation: str = "merge") -> Split:
             "and Deep Learning' (mnielsen/neural-networks-and-deep-learning). plainnet "
             "downloads nothing")
     path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"mnist-pkl: {path} does not exist; pass path= to network2.py's "
+                            "mnist.pkl.gz or to the directory that holds it")
     if path.is_dir():
         found = [path / n for n in ("mnist.pkl.gz", "mnist.pkl") if (path / n).is_file()]
         if not found:

@@ -53,21 +53,26 @@ class ReLU(Layer):
         return np.multiply(grad, self._mask, out=grad)
 
 
-class LeakyReLU(Layer):
-    """g(z) = z where z > 0, else alpha·z; g'(z) = 1 or alpha."""
+class LeakyReLU(ReLU):
+    """g(z) = z where z > 0, else alpha·z; g'(z) = 1 where z > 0, else alpha.
+
+    ReLU with a mask that holds the slope g'(z), 1 or alpha in z's dtype, so that again
+    g(z) = z·mask and ReLU's backward dZ = dA·mask applies as it is.
+    """
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         self.alpha = float(check_number("alpha", alpha, low=0.0))
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        positive = x > 0
-        if training:
-            self._slope = np.where(positive, 1, x.dtype.type(self.alpha))
-        return np.where(positive, x, x * x.dtype.type(self.alpha))
-
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
-        return grad * self._slope
+        alpha = x.dtype.type(self.alpha)
+        if not training:
+            return np.where(x > 0, x, x * alpha)
+        mask = np.greater(x, 0, out=self._buffer("mask", x.shape, x.dtype))  # 1 or 0
+        mask *= 1 - alpha
+        mask += alpha  # 1 or alpha: (1 - alpha) + alpha is exactly 1 for any alpha <= 2^24
+        self._mask = mask
+        return np.multiply(x, mask, out=self._buffer("a", x.shape, x.dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}

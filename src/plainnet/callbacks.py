@@ -68,7 +68,11 @@ class _Monitor:
             mode = "max" if "acc" in monitor else "min"
         self.mode = mode
         self.min_delta = abs(float(check_number("min_delta", min_delta)))
-        self.best = math.inf if mode == "min" else -math.inf
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the best value: any first value is an improvement."""
+        self.best = math.inf if self.mode == "min" else -math.inf
 
     def value(self, logs: dict[str, float]) -> float:
         if self.monitor not in logs:
@@ -105,7 +109,7 @@ class EarlyStopping(Callback):
         self.best_epoch: int | None = None
 
     def on_train_begin(self) -> None:
-        self._monitor.best = math.inf if self._monitor.mode == "min" else -math.inf
+        self._monitor.reset()
         self.best_epoch, self.best_weights, self.wait = None, None, 0
         self.stop_training, self.stop_reason = False, None
 
@@ -146,7 +150,7 @@ class ModelCheckpoint(Callback):
         self.saved: list[str] = []
 
     def on_train_begin(self) -> None:
-        self._monitor.best = math.inf if self._monitor.mode == "min" else -math.inf
+        self._monitor.reset()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only:

@@ -20,10 +20,12 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 
 from . import __version__
+from .images import IMAGE_SUFFIXES
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 T = TypeVar("T")
 PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+IMAGE_TYPES = ", ".join(IMAGE_SUFFIXES)  # for the help and the messages of predict
 
 
 class UsageError(ValueError):
@@ -59,11 +61,15 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _writable(path: str | None, option: str, suffixes: Sequence[str] = ()) -> None:
-    """Refuse, before any work, an output whose directory is missing or whose suffix
-    cannot be written."""
+def _writable(path: str | None, option: str, example: str, suffixes: Sequence[str] = ()
+              ) -> None:
+    """Refuse, before any work, an output that is a directory, whose directory is missing
+    or whose suffix cannot be written; ``example`` is a file name to suggest."""
     if not path:
         return
+    if Path(path).is_dir():
+        raise UsageError(f"{option} {path} is a directory; give a file name, e.g. "
+                         f"{Path(path) / example}")
     parent = Path(path).parent
     if not parent.is_dir():
         raise UsageError(f"{option} {path}: the directory {str(parent)!r} does not exist")
@@ -136,8 +142,8 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     out = None if args.no_out else args.out
     plot = None if args.no_plot else args.plot
-    _writable(out, "--out")
-    _writable(plot, "--plot", PLOT_SUFFIXES)
+    _writable(out, "--out", "model.npz")
+    _writable(plot, "--plot", "curves.png", PLOT_SUFFIXES)
 
     result = _quiet_if_diverged(lambda: train_job(options, verbose=0 if args.quiet else 1,
                                                   out=out, summary=not args.quiet))
@@ -182,7 +188,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from . import datasets
     from .metrics import confusion_matrix
 
-    _writable(args.plot, "--plot", PLOT_SUFFIXES)
+    _writable(args.plot, "--plot", "confusion.png", PLOT_SUFFIXES)
     network = _load_model(args.model)
     name = args.dataset or network.metadata.get("dataset")
     if name is None:
@@ -218,7 +224,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.plot:
         from .plotting import plot_confusion_matrix
 
-        _save_plot(plot_confusion_matrix(y, y_pred), args.plot)
+        # the classes of the printed matrix, even those neither in y nor predicted
+        _save_plot(plot_confusion_matrix(y, y_pred, class_names=[str(c) for c in range(k)]),
+                   args.plot)
     return 0
 
 
@@ -227,8 +235,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file (.npz)")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help=".npy or .csv files of rows, or images (PNG, JPEG) for models "
-                        "trained on images; rows of raw pixels (values above 1) are divided "
+                   help=f".npy or .csv files of rows, or images ({IMAGE_TYPES}) for "
+                        "models trained on images; rows of raw pixels (values above 1) are divided "
                         "by the model's pixel_max")
     p.add_argument("--top", type=_positive(int), default=1, metavar="K",
                    help="show the K most likely classes (default: 1)")
@@ -237,28 +245,25 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
 def _read_rows(path: str, network: Any) -> np.ndarray:
     """Rows ``(n, n_inputs)`` from a .npy or .csv file (a header line is skipped). Rows of
     raw pixels (values above 1) of an image model are scaled by its ``pixel_max``."""
+    from ._csv import read_table
     from ._idx import DataFileError
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no such file")
     suffix = Path(path).suffix.lower()
     if suffix == ".npy":
-        try:
-            rows = np.load(path, allow_pickle=False)
-        except (ValueError, EOFError) as exc:  # object arrays, truncated files
-            raise DataFileError(f"{path}: not a .npy file of numbers ({exc})") from None
+        rows = _read_npy(path)
     elif suffix == ".csv":
-        rows = _read_csv(Path(path))
+        rows = read_table(path)
     else:
         raise UsageError(f"{path}: unknown input type {suffix or '(no suffix)'!r}; give .npy "
-                         "or .csv files of rows, or images (.png, .jpg)")
-    if rows.dtype.kind not in "biuf" or rows.ndim not in (1, 2) or rows.size == 0:
-        raise DataFileError(f"{path}: expected rows of numbers, got {rows.dtype} of shape "
+                         f"or .csv files of rows, or images ({IMAGE_TYPES})")
+    if rows.size == 0:
+        raise DataFileError(f"{path}: expected rows of numbers, got a table of shape "
                             f"{rows.shape}")
-    rows = rows.reshape(1, -1) if rows.ndim == 1 else rows
-    if rows.shape[1] != network.n_inputs:
-        raise ValueError(f"{path}: rows of {rows.shape[1]} values, the model takes "
-                         f"{network.n_inputs}")
+    if rows.shape[1] != network.n_inputs:  # the file does not fit: a file problem, status 1
+        raise DataFileError(f"{path}: rows of {rows.shape[1]} values, the model takes "
+                            f"{network.n_inputs}")
     rows = rows.astype(np.float64)
     pixel_max = network.metadata.get("pixel_max")
     if pixel_max and rows.max() > 1.0:
@@ -266,24 +271,27 @@ def _read_rows(path: str, network: Any) -> np.ndarray:
     return rows
 
 
-def _read_csv(path: Path) -> np.ndarray:
-    """A CSV table of numbers, with or without a header line."""
-    from ._csv import has_header
+def _read_npy(path: str) -> np.ndarray:
+    """The rows ``(n, d)`` of a .npy file of finite numbers (one row if it is 1-D)."""
     from ._idx import DataFileError
 
-    if path.stat().st_size == 0:
-        raise DataFileError(f"{path}: empty file: expected rows of numbers")
-    skip = 1 if has_header(path) else 0
     try:
-        with warnings.catch_warnings():  # a header without rows: reported by the caller
-            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
-            return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
-    except ValueError as exc:
-        raise DataFileError(f"{path}: not a CSV table of numbers ({exc})") from None
+        rows = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError) as exc:  # object arrays, truncated files
+        raise DataFileError(f"{path}: not a .npy file of numbers ({exc})") from None
+    if rows.dtype.kind not in "biuf" or rows.ndim not in (1, 2):
+        raise DataFileError(f"{path}: expected rows of numbers, got {rows.dtype} of shape "
+                            f"{rows.shape}")
+    rows = rows.reshape(1, -1) if rows.ndim == 1 else rows  # one row
+    finite = np.isfinite(rows).all(axis=1)
+    if not finite.all():
+        raise DataFileError(f"{path}: row {int(np.flatnonzero(~finite)[0])} (counting from 0) "
+                            "holds NaN or infinity")
+    return rows
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .images import IMAGE_SUFFIXES, read_image
+    from .images import image_shape, read_image
 
     network = _load_model(args.model)
     rows = []
@@ -292,9 +300,10 @@ def _predict(args: argparse.Namespace) -> int:
             if not Path(path).is_file():
                 raise FileNotFoundError(f"{path}: no such file")
             try:
-                rows.append(read_image(path, network.metadata)[None, :])
+                image_shape(network.metadata, source=args.model)
             except ValueError as exc:
-                raise UsageError(f"{path}: {args.model}: {exc}") from None
+                raise UsageError(f"{path}: {exc}") from None
+            rows.append(read_image(path, network.metadata)[None, :])
         else:
             rows.append(_read_rows(path, network))
     P = network.predict_proba(np.concatenate(rows))
@@ -348,7 +357,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
     from .network import mlp
 
     output = "sigmoid" if args.classes == 1 else "softmax"
-    sizes = [args.inputs, *args.hidden, max(args.classes, 1)]
+    sizes = [args.inputs, *args.hidden, args.classes]
     try:
         network = mlp(sizes, activation=args.activation, output=output, dtype="float64",
                       seed=args.seed)
@@ -362,9 +371,8 @@ def _gradcheck(args: argparse.Namespace) -> int:
           f"{args.samples} samples: relative error |backprop - numeric| / (|backprop| + "
           f"|numeric|)")
     for i, layer in enumerate(network.layers):
-        names = [f"{i}.{key}" for key in layer.params]
-        if names:
-            parts = "  ".join(f"{n.split('.')[1]}: {errors[n]:.2e}" for n in names)
+        if layer.params:
+            parts = "  ".join(f"{key}: {errors[f'{i}.{key}']:.2e}" for key in layer.params)
             print(f"  layer {i} {layer!r}: {parts}")
     worst = max(errors.values())
     ok = worst < args.tolerance
@@ -405,7 +413,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
               _train_arguments, _train),
     "evaluate": ("loss, accuracy, per-class accuracy and confusion matrix of a model",
                  _evaluate_arguments, _evaluate),
-    "predict": ("predict the class of rows (.npy, .csv) or images (PNG, JPEG)",
+    "predict": (f"predict the class of rows (.npy, .csv) or images ({IMAGE_TYPES})",
                 _predict_arguments, _predict),
     "datasets": ("list the data sets and where they come from", _datasets_arguments, _datasets),
     "gradcheck": ("check backpropagation against finite differences on a small network",

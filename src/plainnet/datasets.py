@@ -172,8 +172,8 @@ def metadata(name: str, path: str | os.PathLike | None = None, **options: Any
     ``path`` and options as to :func:`load` (only the first line is read).
     """
     entry = _lookup(name)
+    options = _check_options(name, entry, path, options)  # refused here as load refuses them
     if callable(entry.metadata):
-        options = _check_options(name, entry, path, options)
         return entry.metadata(None if path is None else Path(path).expanduser(), **options)
     return {k: list(v) if isinstance(v, list) else v for k, v in entry.metadata.items()}
 
@@ -183,7 +183,8 @@ def _check_options(name: str, entry: _Set, path: Any, options: dict[str, Any]
     accepted = [p for p in inspect.signature(entry.load).parameters if p != "path"]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise ValueError(f"data set {name!r} takes the options {accepted}, got {unknown}")
+        takes = f"the options {accepted}" if accepted else "no options"
+        raise ValueError(f"data set {name!r} takes {takes}, got {unknown}")
     if path is not None and not entry.takes_path:
         raise ValueError(f"data set {name!r} is generated or shipped with a package and takes "
                          f"no path=, got path={str(path)!r}")

@@ -39,8 +39,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._validation import check_dtype, check_number, lookup
-from .activations import log_softmax, sigmoid
+from ._validation import check_dtype, check_number
+from .activations import log_softmax
 from .callbacks import Callback
 from .layers import Dense
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
@@ -49,9 +49,9 @@ from .optimizers import SGD, Adam, Optimizer
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
-_ACTIVATIONS = {name: name for name in ("identity", "logistic", "tanh", "relu")}
-_SOLVERS = {"sgd": "sgd", "adam": "adam"}
-_SCHEDULES = {name: name for name in ("constant", "invscaling", "adaptive")}
+_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+_SOLVERS = ("sgd", "adam")
+_SCHEDULES = ("constant", "invscaling", "adaptive")
 #: the adaptive schedule stops once the learning rate falls to this, as in scikit-learn
 _MIN_ADAPTIVE_LR = 1e-6
 
@@ -59,17 +59,24 @@ _MIN_ADAPTIVE_LR = 1e-6
 class _SummedBinaryCrossEntropy(BinaryCrossEntropy):
     """Binary cross-entropy summed over the k sigmoid units, mean over samples (k × ours)."""
 
+    _saved_as = BinaryCrossEntropy  # a model file holds plainnet's built-in losses
+
     def value_logits(self, z: np.ndarray, t: np.ndarray) -> float:
         return super().value_logits(z, t) * z.shape[1]
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
-        return self.value_logits(z, t), (sigmoid(z) - t) / z.dtype.type(z.shape[0])
+        k = z.shape[1]
+        loss, grad = super().value_and_grad_logits(z, t)
+        grad *= z.dtype.type(k)  # (σ(z) - t)/(nk) · k = (σ(z) - t)/n
+        return loss * k, grad
 
 
 class _HalfSquaredError(MeanSquaredError):
     """scikit-learn's squared loss: the value is half the mean squared error,
     (1/2nk) Σ (a - t)², and the gradient (a - t)/n, what its backpropagation uses (the
     gradient of (1/2n) Σ (a - t)²). For one output (k = 1) the two agree."""
+
+    _saved_as = MeanSquaredError
 
     def value(self, a: np.ndarray, t: np.ndarray) -> float:
         return 0.5 * super().value(a, t)
@@ -85,14 +92,21 @@ class _Adam(Adam):
 
     which is torch.optim's rule (plainnet.Adam) with ε/sqrt(1-β2^t) in place of ε."""
 
-    def __init__(self, lr: float, beta1: float, beta2: float, eps: float) -> None:
-        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+    _saved_as = Adam
+
+    def __init__(self, lr: float, beta1: float, beta2: float, eps: float,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
         self.epsilon = self.eps
 
     def step(self, params: Any, grads: Any, no_decay: Any = ()) -> None:
         t = self.iterations + 1  # the step about to be taken
         self.eps = self.epsilon / np.sqrt(1 - self.beta2**t)
         super().step(params, grads, no_decay)
+
+    def get_config(self) -> dict[str, Any]:
+        # the ε given, not the last step's ε/sqrt(1-β2^t); a model file saves this as Adam
+        return {**super().get_config(), "eps": self.epsilon}
 
 
 _LOSSES = {"softmax": CategoricalCrossEntropy, "logistic": _SummedBinaryCrossEntropy,
@@ -135,6 +149,33 @@ def _set_learning_rate(optimizer: Optimizer, lr: float) -> None:
         if "momentum_buffer" in state:
             state["momentum_buffer"] *= state["momentum_buffer"].dtype.type(optimizer.lr / lr)
     optimizer.lr = lr
+
+
+class _EpochEnd(Callback):
+    """scikit-learn's bookkeeping after each epoch (the loss curve with the L2 penalty, the
+    invscaling rate) and its stopping rule: after more than n_iter_no_change epochs without
+    improvement, sgd's adaptive schedule divides the rate by 5, anything else stops."""
+
+    def __init__(self, estimator: _BaseMLP, penalty: _Penalty, n_samples: int,
+                 X_val: np.ndarray | None, y_val: Any, bar: Any) -> None:
+        self.estimator, self.penalty, self.n_samples = estimator, penalty, n_samples
+        self.X_val, self.y_val, self.bar = X_val, y_val, bar
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        est = self.estimator
+        est._end_epoch(logs["loss"] + self.penalty.loss, self.n_samples, self.X_val,
+                       self.y_val, self.bar)
+        if est._no_improvement_count > est.n_iter_no_change:
+            if est._lower_learning_rate(self.network.optimizer):
+                est._no_improvement_count = 0
+            else:
+                self.stop_training = True
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    """Exact, as scikit-learn checks: "SGD" is not "sgd"."""
+    if not (isinstance(value, str) and value in choices):
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
 def _progress_bar(total: int) -> Any:
@@ -208,9 +249,9 @@ class _BaseMLP(BaseEstimator):
         if self.solver == "lbfgs":
             raise ValueError("solver='lbfgs' is not supported: plainnet trains with "
                              "mini-batch gradients; use solver='adam' (the default) or 'sgd'")
-        lookup("solver", self.solver, _SOLVERS)
-        lookup("activation", self.activation, _ACTIVATIONS)
-        lookup("learning_rate", self.learning_rate, _SCHEDULES)
+        _check_choice("solver", self.solver, _SOLVERS)
+        _check_choice("activation", self.activation, _ACTIVATIONS)
+        _check_choice("learning_rate", self.learning_rate, _SCHEDULES)
         check_number("alpha", self.alpha, low=0.0)
         check_number("learning_rate_init", self.learning_rate_init, low=0.0, low_open=True)
         check_number("power_t", self.power_t, low=0.0)
@@ -228,12 +269,10 @@ class _BaseMLP(BaseEstimator):
         if self.dtype is not None:
             check_dtype(self.dtype)
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
-        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1
-                   for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got "
-                             f"{self.hidden_layer_sizes!r}")
-        return [int(s) for s in sizes]
+        if np.isscalar(sizes):
+            return [int(check_number("hidden_layer_sizes", sizes, low=1, integer=True))]
+        return [int(check_number(f"hidden_layer_sizes[{i}]", s, low=1, integer=True))
+                for i, s in enumerate(sizes)]
 
     def _input_dtype(self) -> Any:
         """float32 input stays float32, anything else becomes float64, unless ``dtype`` says."""
@@ -341,29 +380,23 @@ class _BaseMLP(BaseEstimator):
 
     def _train(self, net: Network, X: np.ndarray, T: np.ndarray, X_val: np.ndarray | None,
                y_val: np.ndarray | None, batch: int, incremental: bool) -> None:
-        """The epochs: one ``Network.fit`` epoch each, then scikit-learn's stopping rules."""
+        """All epochs in one ``Network.fit`` (X and T are validated once): callbacks add the
+        L2 penalty batch by batch and apply scikit-learn's rules after each epoch."""
         epochs = 1 if incremental else int(self.max_iter)
         bar = _progress_bar(epochs) if self.progress else None
         penalty = _Penalty(float(self.alpha), self.coefs_, len(X), batch)
+        rules = _EpochEnd(self, penalty, len(X), X_val, y_val, bar)
         self.n_iter_ = 0
+        seed = int(self._shuffle_rng.integers(2**63))
         try:
-            for _ in range(epochs):
-                seed = int(self._shuffle_rng.integers(2**63))
-                history = net.fit(X, T, epochs=1, batch_size=batch, shuffle=bool(self.shuffle),
-                                  verbose=0, seed=seed, callbacks=[penalty])
-                if len(history):
-                    self._end_epoch(history["loss"][-1] + penalty.loss, len(X), X_val, y_val,
-                                    bar)
-                if history.interrupted:  # Ctrl-C: fit stopped after the current batch
-                    raise KeyboardInterrupt
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if not self._lower_learning_rate(net.optimizer):
-                        break
-                    self._no_improvement_count = 0
-                if not incremental and self.n_iter_ == self.max_iter:
-                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                                  "reached and the optimization hasn't converged yet.",
-                                  ConvergenceWarning, stacklevel=4)
+            history = net.fit(X, T, epochs=epochs, batch_size=batch, shuffle=bool(self.shuffle),
+                              verbose=0, seed=seed, callbacks=[penalty, rules])
+            if history.interrupted:  # Ctrl-C: fit stopped after the current batch
+                raise KeyboardInterrupt
+            if not incremental and not rules.stop_training and self.n_iter_ == self.max_iter:
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                              "reached and the optimization hasn't converged yet.",
+                              ConvergenceWarning, stacklevel=4)
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=4)
         finally:
@@ -428,7 +461,7 @@ class _BaseMLP(BaseEstimator):
 
     def _score(self, X: np.ndarray, y: Any) -> float:
         """The validation score on already validated data: accuracy or R²; NaN if not finite."""
-        out = self.network_.predict_proba(X)
+        out = self.network_._predict_checked(X)
         if not np.isfinite(out).all():
             return float("nan")
         return float(self._score_function(y, self._decode(out)))
@@ -443,8 +476,8 @@ class _BaseMLP(BaseEstimator):
 
     def _output(self, X: Any) -> np.ndarray:
         """The output layer's values ``(n, n_outputs_)``."""
-        X = self._validated(X)
-        return self.network_.predict_proba(X)
+        X = self._validated(X)  # first: it raises NotFittedError before network_ is read
+        return self.network_._predict_checked(X)
 
     def fit(self, X: Any, y: Any) -> Any:
         """Train on ``X: (n_samples, n_features)`` and ``y``; returns ``self``."""
@@ -531,9 +564,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log(predict_proba(X))``, computed from the logits so that it stays finite."""
-        Z = self._validated(X)
-        for layer in self.network_.layers[:-1]:  # all but the output activation: the logits
-            Z = layer.forward(Z)
+        X = self._validated(X)
+        Z = self.network_._predict_checked(X, logits=True)
         if self.out_activation_ == "softmax":
             return log_softmax(Z)
         log_p, log_q = -np.logaddexp(0, -Z), -np.logaddexp(0, Z)  # log σ(z), log(1 - σ(z))

@@ -21,8 +21,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 def image_shape(metadata: Mapping[str, Any], source: str = "the model") -> tuple[int, int]:
-    """(rows, cols) recorded in ``metadata``, or a ValueError saying the model was not
-    trained on images."""
+    """(rows, cols) recorded in ``metadata``, or a ValueError saying that the model
+    (``source``: its name in the message, e.g. its file) was not trained on images."""
     shape = metadata.get("image_shape")
     if not shape or len(shape) != 2:
         raise ValueError(f"{source} records no image shape (it was not trained on images); "

@@ -8,9 +8,15 @@ hyperparameters (loss, optimizer, dtype, seed), the optimizer's step count, the
 training history, the input metadata, and the state of every random generator,
 so that a reloaded network continues training exactly as the original would have.
 
+An optimizer or loss class may name a built-in class to be saved as (``_saved_as``, as the
+scikit-learn estimators' variants do), with its ``get_config()``: the reloaded network
+predicts exactly as the original and trains on by the built-in rule. Any other class is
+refused, so that no custom update rule is silently replaced by another.
+
 Saving validates every parameter first and writes a temporary file in the target's
-directory that then replaces the target, so a failed save leaves an older file as
-it was. Loading refuses anything else with a :class:`ModelFileError` naming the file.
+directory that then replaces the target (:func:`atomic_write`), so a failed save leaves
+an older file as it was. Loading refuses anything else with a :class:`ModelFileError`
+naming the file.
 ``load`` also reads the JSON models that network2.py's ``save()`` writes.
 """
 
@@ -23,8 +29,9 @@ import os
 import secrets
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,6 +60,36 @@ class ModelFileError(ValueError):
 
 
 # --- saving --------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def atomic_write(path: Path, mode: str = "wb", **open_args: Any) -> Iterator[IO[Any]]:
+    """A file to write ``path``'s new content to: a fresh temporary file beside ``path``,
+    synced and renamed over it when the block ends, deleted if the block raises. So an
+    interrupted write leaves the old file byte for byte as it was and nothing behind.
+
+    It is created with mode 0o666, so the umask sets its permissions as for ``open()``.
+    """
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, mode, **open_args) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _saved_class(obj: Any, registered: dict[str, Any]) -> Any:
+    """The class a model file records for ``obj``: its own, or the built-in one its class
+    declares itself saved as (``_saved_as``, not inherited by further subclasses); None
+    when that class is not among ``registered``."""
+    cls = vars(type(obj)).get("_saved_as", type(obj))
+    return cls if cls in registered.values() else None
+
 
 def _rng_state(rng: np.random.Generator) -> dict[str, Any]:
     return rng.bit_generator.state
@@ -84,10 +121,10 @@ def _check_savable(network: Network, path: Path) -> None:
             raise ModelFileError(f"{path}: cannot save layer {i} of type "
                                  f"{type(layer).__name__}; model files hold only "
                                  f"{', '.join(_LAYERS)}")
-    if type(network.optimizer) not in _OPTIMIZERS.values():
+    if _saved_class(network.optimizer, _OPTIMIZERS) is None:
         raise ModelFileError(f"{path}: cannot save optimizer {type(network.optimizer).__name__}; "
                              f"model files hold only {', '.join(_OPTIMIZERS)}")
-    if type(network.loss) not in _LOSSES.values():
+    if _saved_class(network.loss, _LOSSES) is None:
         raise ModelFileError(f"{path}: cannot save loss {type(network.loss).__name__}; "
                              f"model files hold only {', '.join(_LOSSES)}")
     for name, p in network.parameters().items():
@@ -114,8 +151,9 @@ def _header(network: Network) -> dict[str, Any]:
         "architecture": [{"class": type(layer).__name__, "config": layer.get_config()}
                          for layer in network.layers],
         "hyperparameters": {
-            "loss": network.loss.name,
-            "optimizer": {"class": type(opt).__name__, "config": opt.get_config()},
+            "loss": _saved_class(network.loss, _LOSSES).name,
+            "optimizer": {"class": _saved_class(opt, _OPTIMIZERS).__name__,
+                          "config": opt.get_config()},
             "dtype": network.dtype.name,
             "seed": network.seed,
         },
@@ -152,19 +190,8 @@ def save(network: Network, path: str | os.PathLike) -> None:
     arrays.update({f"param/{n}": p for n, p in network.parameters().items()})
     arrays.update({f"optimizer/{n}/{k}": a for n, state in network.optimizer.state.items()
                    for k, a in state.items()})
-    # a fresh name beside the target; mode 0o666 lets the umask set permissions as for open()
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 # --- loading -------------------------------------------------------------------------------

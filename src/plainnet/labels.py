@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_numeric
+from ._validation import all_finite, as_numeric
 
 
 def one_hot(y: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:
@@ -62,7 +62,7 @@ def to_targets(y: Any, n_outputs: int, dtype: Any, *, classifier: bool, name: st
     when class labels do not fit the output layer.
     """
     y = as_numeric(y, name, "; encode string labels as integers 0..k-1 first")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+    if not all_finite(y):
         raise ValueError(f"{name} contains NaN or infinity "
                          f"({np.count_nonzero(~np.isfinite(y))} values)")
     if y.ndim == 2 and y.shape[1] == n_outputs:
@@ -74,7 +74,7 @@ def to_targets(y: Any, n_outputs: int, dtype: Any, *, classifier: bool, name: st
     if y.ndim == 1 and n_outputs == 1:
         return to_targets(y.reshape(-1, 1), 1, dtype, classifier=classifier, name=name)
     if y.ndim == 1 and classifier:
-        if y.dtype.kind == "f" and not np.all(np.mod(y[np.isfinite(y)], 1) == 0):
+        if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
             raise ValueError(f"{name} must hold integer class labels 0..{n_outputs - 1}, "
                              "got fractional values")
         if y.size and (y.min() < 0 or y.max() >= n_outputs):

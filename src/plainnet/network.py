@@ -61,7 +61,15 @@ class Network:
         dtype: Any = "float32",
         seed: int | None = None,
     ) -> None:
-        layers = list(layers)
+        if isinstance(layers, Layer):
+            name = type(layers).__name__
+            raise ValueError(f"layers must be a list of Layer objects, got a single {name}: "
+                             f"pass it in a list, e.g. Network([{name}(...), ...], loss=...)")
+        try:
+            layers = list(layers)
+        except TypeError:
+            raise ValueError("layers must be a list of Layer objects such as [Dense(2, 10), "
+                             f"ReLU(), Dense(10, 1), Sigmoid()], got {layers!r}") from None
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise ValueError("layers must be a non-empty sequence of Layer objects, got "
                              f"{[type(layer).__name__ for layer in layers]}")
@@ -83,10 +91,6 @@ class Network:
                              for k in layer.params]
         self._no_decay_names = {name for name, layer, k in self._param_names
                                 if k not in layer.decayed}
-        # training updates the arrays in place, never rebinds them: the dicts the optimizer
-        # gets every step can be built once
-        self._step_params = self.parameters()
-        self._step_grads = self.gradients()
         self._fused = isinstance(self.layers[-1], self.loss.fused_activation or ())
         self._check_output_fits_loss()
         self._first_trainable = next(i for i, layer in enumerate(self.layers) if layer.params)
@@ -205,10 +209,12 @@ class Network:
         correct = self._count_correct(out, T)
         lr = self.optimizer.lr_to_fold
         loss = self._backward(out, T, 1.0 if lr is None else lr)
+        # built every step, not cached: a layer may rebind its arrays (Layer.astype)
+        params, grads = self.parameters(), self.gradients()
         if lr is None:
-            self.optimizer.step(self._step_params, self._step_grads, self._no_decay_names)
+            self.optimizer.step(params, grads, self._no_decay_names)
         else:
-            self.optimizer.step(self._step_params, self._step_grads, prescaled=True)
+            self.optimizer.step(params, grads, prescaled=True)
         return loss, correct
 
     def _count_correct(self, out: np.ndarray, T: np.ndarray) -> int:
@@ -250,8 +256,14 @@ class Network:
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The output layer's values, (n, n_outputs): class probabilities for a classifier."""
-        X = self._check_X(X)
-        return np.concatenate([self.forward(X[i:i + _CHUNK]) for i in range(0, len(X), _CHUNK)])
+        return self._predict_checked(self._check_X(X))
+
+    def _predict_checked(self, X: np.ndarray, logits: bool = False) -> np.ndarray:
+        """The output (or, with ``logits``, what the loss takes) for an already checked
+        ``X: (n, n_inputs)``, in chunks of rows."""
+        forward = self._forward_to_loss if logits else self.forward
+        return np.concatenate([forward(X[i:i + _CHUNK], training=False)
+                               for i in range(0, len(X), _CHUNK)])
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (n,): argmax, or 0/1 at 0.5 for one sigmoid unit; (n, k) 0/1 for a
@@ -377,12 +389,20 @@ def mlp(
     >>> net.loss.name
     'binary_crossentropy'
     """
-    sizes = list(sizes)
+    try:
+        sizes = list(sizes)
+    except TypeError:  # mlp(5): a single number
+        raise ValueError(f"sizes must list at least 2 positive integers (inputs, ..., outputs), "
+                         f"e.g. mlp([784, 512, 10]), got {sizes!r}") from None
     if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
         raise ValueError(f"sizes must list at least 2 positive integers (inputs, ..., outputs), "
                          f"got {sizes}")
     n_hidden = len(sizes) - 2
-    names = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    try:
+        names = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    except TypeError:  # None, or one layer object that every hidden layer would share
+        raise ValueError(f"activation must name the hidden activation ('relu', 'tanh', ...) "
+                         f"or list one per hidden layer, got {activation!r}") from None
     if len(names) != n_hidden:
         raise ValueError(f"activation lists {len(names)} names for {n_hidden} hidden layers")
     hidden = [activations.get(name) for name in names]

@@ -76,6 +76,9 @@ def plot_history(history: History | Network | dict[str, Sequence[float]]) -> Fig
     of per-epoch lists."""
     records = getattr(history, "history", history)
     records = getattr(records, "history", records)  # a Network's History holds the dict
+    if isinstance(records, dict) and not any(np.size(v) for v in records.values()):
+        raise ValueError("there are no epochs recorded yet: train the network first "
+                         "(network.fit), then plot its history")
     if not isinstance(records, dict) or not records.get("loss"):
         raise ValueError("history must be a History, a Network or a dict with a 'loss' list of "
                          f"at least one epoch, got {type(history).__name__}")
@@ -141,6 +144,14 @@ def _image_shape(image_shape: Sequence[int], n_features: int, name: str) -> tupl
     return shape  # type: ignore[return-value]
 
 
+def _check_class_names(class_names: Sequence[str] | None, *labels: np.ndarray) -> None:
+    """A ValueError unless ``class_names`` has a name for every label."""
+    needed = max(int(y.max()) + 1 if y.size else 0 for y in labels)
+    if class_names is not None and len(class_names) < needed:
+        raise ValueError(f"class_names has {len(class_names)} names, the labels need {needed} "
+                         f"(classes 0 to {needed - 1})")
+
+
 def _grid(fig: Figure, n: int) -> list[Any]:
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
@@ -163,6 +174,7 @@ def plot_images(X: Any, y_true: Any, y_pred: Any = None, image_shape: Sequence[i
     if len(y_true) != len(X) or (y_pred is not None and len(y_pred) != len(X)):
         raise ValueError(f"X, y_true and y_pred must have the same length, got {len(X)}, "
                          f"{len(y_true)} and {'-' if y_pred is None else len(y_pred)}")
+    _check_class_names(class_names, *(y for y in (y_true, y_pred) if y is not None))
 
     def name(label: Any) -> str:
         return str(class_names[int(label)]) if class_names is not None else str(label)
@@ -195,9 +207,10 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str] |
     """The confusion matrix C[i, j] (true class i predicted as j) as a heat map with the
     counts written in (or, with ``normalize``, the fraction of each true class)."""
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    _check_class_names(class_names, y_true, y_pred)
     C = confusion_matrix(y_true, y_pred)
     k = len(C) if class_names is None else max(len(C), len(class_names))
-    if len(C) < k:
+    if len(C) < k:  # classes named but absent from both label sets still get a row
         C = np.pad(C, ((0, k - len(C)), (0, k - len(C))))
     values = C / np.maximum(C.sum(axis=1, keepdims=True), 1) if normalize else C
     size = 2.5 + 0.45 * k

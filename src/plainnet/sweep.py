@@ -30,17 +30,26 @@ import itertools
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._validation import check_number
+from .io import atomic_write
 from .jobs import resolve_options, train_job
 
 #: the columns of results.csv after the run number and the grid's parameters
 RESULT_COLUMNS = ("val_accuracy", "test_accuracy", "loss", "seconds", "status", "error")
+
+
+def _distributed() -> Any:
+    """``dask.distributed``, imported when a sweep starts; the dask extra installs it."""
+    try:
+        import dask.distributed
+    except ImportError:
+        raise ImportError("sweeps need Dask: pip install 'plainnet[dask]'") from None
+    return dask.distributed
 
 
 def _tomllib() -> Any:
@@ -133,36 +142,23 @@ def _cell(value: Any) -> Any:
 
 
 def write_results(path: Path, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write results.csv: run, the grid's keys, then RESULT_COLUMNS. Written under a
-    temporary name and renamed, so an interrupted write leaves the last complete file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["run", *keys, *RESULT_COLUMNS])
-            for row in rows:
-                writer.writerow([row["run"], *(_cell(row[k]) for k in keys),
-                                 *(_cell(row[c]) for c in RESULT_COLUMNS)])
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not results
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    """Write results.csv: run, the grid's keys, then RESULT_COLUMNS. Written as
+    :func:`plainnet.io.atomic_write` writes, so an interrupted write leaves the last
+    complete file."""
+    with atomic_write(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["run", *keys, *RESULT_COLUMNS])
+        for row in rows:
+            writer.writerow([row["run"], *(_cell(row[k]) for k in keys),
+                             *(_cell(row[c]) for c in RESULT_COLUMNS)])
 
 
 @contextlib.contextmanager
 def _client(scheduler: str | None, workers: int | None, file: TextIO) -> Iterator[Any]:
     """A Dask client: of the scheduler at ``scheduler``, or of a new LocalCluster of
     ``workers`` single-threaded processes, closed on exit."""
-    from dask.distributed import Client, LocalCluster
-
+    distributed = _distributed()
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
     if scheduler is not None:
         with Client(scheduler) as client:
             n = len(client.scheduler_info().get("workers", {}))
@@ -213,8 +209,7 @@ def sweep(
     rows: list[dict[str, Any] | None] = [None] * len(runs)
     best: tuple[float, int] | None = None
 
-    from dask.distributed import as_completed
-
+    as_completed = _distributed().as_completed
     with _client(scheduler, workers, file) as client:
         out.mkdir(parents=True, exist_ok=True)
         print(f"Sweep: {len(runs)} runs of {grid_path}, results in {out}", file=file,
@@ -257,9 +252,6 @@ def _line(row: Mapping[str, Any], grid: Mapping[str, Any]) -> str:
 
 # --- the command line -----------------------------------------------------------------------
 
-SUMMARY = "run a grid of trainings (GRID.toml) on a Dask cluster"
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``plainnet sweep``."""
     p.add_argument("grid", metavar="GRID.toml",
@@ -280,10 +272,11 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``plainnet sweep`` on its own: ``python -m plainnet.sweep GRID.toml --out DIR``."""
-    parser = argparse.ArgumentParser(prog="plainnet sweep", description=SUMMARY)
-    add_arguments(parser)
-    return run_command(parser.parse_args(argv))
+    """``python -m plainnet.sweep GRID.toml --out DIR``: ``plainnet sweep``, with the
+    command line's error messages and exit statuses."""
+    from .cli import main as cli_main
+
+    return cli_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

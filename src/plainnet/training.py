@@ -30,15 +30,26 @@ if TYPE_CHECKING:
 
 class DivergenceError(FloatingPointError):
     """Training produced a non-finite loss or weights; the network keeps its last finite
-    weights (those at the start of the epoch)."""
+    weights (those at the start of the epoch) and its optimizer starts afresh."""
 
     def __init__(self, epoch: int, lr: float) -> None:
         self.epoch, self.lr = epoch, lr
         super().__init__(
             f"training diverged in epoch {epoch}: the loss or the weights became NaN or "
             f"infinite. The learning rate ({lr:g}) is the likely cause: try a smaller one. "
-            f"The network keeps the weights it had at the start of epoch {epoch}."
+            f"The network keeps the weights it had at the start of epoch {epoch}, and its "
+            f"optimizer starts afresh (no momentum or moments) on the next fit."
         )
+
+
+def _diverged(network: Network, last_good: list[np.ndarray], epoch: int) -> DivergenceError:
+    """Put back the epoch's starting weights and drop the optimizer's state, which holds
+    NaN or infinity too (momentum buffers, moments): a refit with a smaller learning rate
+    then starts clean, and the network can be saved. Returns the error to raise."""
+    network.set_weights(last_good)
+    network.optimizer.state.clear()
+    network.optimizer.iterations = 0  # Adam's bias correction counts from the fresh state
+    return DivergenceError(epoch, network.optimizer.lr)
 
 
 class History:
@@ -256,8 +267,7 @@ def fit(
                     rows = slice(start, start + bs) if order is None else order[start:start + bs]
                     loss, c = network.train_step(X[rows], T[rows])
                     if not math.isfinite(loss):
-                        network.set_weights(last_good)
-                        raise DivergenceError(epoch, network.optimizer.lr)
+                        raise _diverged(network, last_good, epoch)
                     size = min(bs, n - start)
                     loss_sum += loss * size
                     correct += c
@@ -270,16 +280,14 @@ def fit(
                     if interrupt.requested:
                         break
                 if not all(all_finite(p) for p in network.parameters().values()):
-                    network.set_weights(last_good)
-                    raise DivergenceError(epoch, network.optimizer.lr)
+                    raise _diverged(network, last_good, epoch)
                 if interrupt.requested and seen < n:
                     # a part of an epoch is not an epoch: it stays out of the history
                     progress.close()
                     history.interrupted = True
                     history.stop_reason = (
                         f"interrupted (Ctrl-C) in epoch {epoch}/{epochs} after batch "
-                        f"{batch}/{n_batches}; the network keeps the weights after that "
-                        f"batch ({len(history)} complete epochs in the history)")
+                        f"{batch}/{n_batches} ({len(history)} complete epochs in the history)")
                     break
 
                 logs = {"loss": loss_sum / n}

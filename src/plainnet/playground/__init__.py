@@ -6,6 +6,6 @@ Starlette nor uvicorn, so the ``plainnet`` command stays quick; serving needs th
 ``playground`` extra (starlette, uvicorn) and scikit-learn.
 """
 
-from .server import add_arguments, add_parser, main, run
+from .server import add_arguments, main, run
 
-__all__ = ["add_arguments", "add_parser", "main", "run"]
+__all__ = ["add_arguments", "main", "run"]

@@ -159,8 +159,9 @@ def create_app(
                     yield f"event: end\ndata: {json.dumps({'error': str(exc)})}\n\n"
                     return
                 if session.version != sent_version:
-                    snap = await run_in_threadpool(session.snapshot)
-                    if snap["data_version"] != sent_data:
+                    new_data = session.learn.data_version != sent_data  # points on new data only
+                    snap = await run_in_threadpool(session.snapshot, new_data)
+                    if not new_data and snap["data_version"] != sent_data:  # a reset came between
                         snap = await run_in_threadpool(session.snapshot, True)
                     sent_version, sent_data, quiet = snap["version"], snap["data_version"], 0.0
                     yield f"data: {json.dumps(snap)}\n\n"

@@ -3,6 +3,10 @@
 Each generator draws ``n`` points ``X: (n, 2)`` with labels ``y: (n,)`` of 0/1 from a
 ``numpy.random.Generator``, then adds Gaussian noise of standard deviation ``noise`` to the
 coordinates. The classes alternate, so every set is balanced.
+
+These differ on purpose from :mod:`plainnet.datasets`' scikit-learn sets (fixed seed 0): the
+inner circle has radius 0.5 (make_circles: 0.8), a gap wide enough to watch; every request draws
+from its own seed; the moons are centred; and XOR and spirals are added.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
+from .._preprocess import train_val_split
 
 Generator = Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
@@ -66,15 +72,14 @@ DATASETS: dict[str, Generator] = {"circles": circles, "moons": moons, "xor": xor
 
 def make(name: str, n_samples: int, noise: float, test_fraction: float, seed: int
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(X_train, y_train, X_test, y_test)``: ``n_samples`` points in all, split at random.
+    """``(X_train, y_train, X_test, y_test)``: ``n_samples`` points in all, split at random
+    with each class giving ``round(test_fraction * n_class)`` points to the test part.
 
     X: (n, 2) float32, y: (n,) int64. The same arguments give the same points.
     """
     rng = np.random.default_rng(seed)
     X, y = DATASETS[name](n_samples, noise, rng)
-    order = rng.permutation(n_samples)
-    n_test = max(1, round(test_fraction * n_samples))
-    test, train = order[:n_test], order[n_test:]
-    X = X.astype(np.float32)
-    y = y.astype(np.int64)
-    return X[train], y[train], X[test], y[test]
+    split_seed = int(rng.integers(2**32))  # the split goes on from the same seeded stream
+    (X_train, y_train), (X_test, y_test) = train_val_split(
+        X.astype(np.float32), y.astype(np.int64), val_fraction=test_fraction, seed=split_seed)
+    return X_train, y_train, X_test, y_test

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations
 from ..layers import Dropout, Layer
 from ..network import Network, mlp
 from ..optimizers import OPTIMIZERS
@@ -123,15 +122,14 @@ class LearnSession:
     def surface(self) -> np.ndarray:
         """P(class 1) at each grid point: (SURFACE_SIZE², )."""
         P = self.network.predict_proba(self._surface_grid)
-        return P[:, 0] if P.shape[1] == 1 else P[:, 1]
+        return P[:, -1]  # the one sigmoid unit, or the second of two softmax units
 
     def unit_maps(self) -> np.ndarray:
         """What each first-layer unit responds to: its activation over the grid, scaled by its
         largest magnitude to [-1, 1]. (n_units, UNIT_MAP_SIZE²); no rows without hidden layers."""
         if not self.config.hidden:
             return np.zeros((0, UNIT_MAP_SIZE**2))
-        dense = self.network.layers[0]
-        act = activations.get(self.config.activation)
+        dense, act = self.network.layers[:2]
         A = act.forward(dense.forward(self._unit_grid)).T
         scale = np.abs(A).max(axis=1, keepdims=True)
         return A / np.where(scale > 0, scale, 1)

@@ -9,9 +9,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-DESCRIPTION = ("Start the local web playground: watch a network learn a 2-D data set (Learn) "
-               "and read the digits you draw (Draw).")
-
 
 def _port(text: str) -> int:
     try:
@@ -32,14 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="a model file (plainnet's .npz) for the Draw page; without it a "
                              "quick model is trained on scikit-learn's digits at start-up")
     return parser
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``playground`` on a command's subparsers; ``args.run(args)`` runs it."""
-    parser = subparsers.add_parser("playground", help="start the local web playground",
-                                   description=DESCRIPTION)
-    parser.set_defaults(run=run)
-    return add_arguments(parser)
 
 
 def _is_loopback(host: str) -> bool:
@@ -80,13 +69,26 @@ def _load_model(path: str) -> Any:
                                  f"{network.n_outputs} classes.")
 
 
+def _web_stack() -> tuple[Any, Any]:
+    """``(uvicorn, create_app)``, or an ImportError naming the missing package and the extra."""
+    try:
+        import uvicorn
+
+        from .app import create_app
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("uvicorn", "starlette"):
+            raise  # not the extra missing: a fault the traceback should show
+        raise ImportError(f"the playground needs {exc.name}, which is not installed: "
+                          "pip install 'plainnet[playground]'") from None
+    return uvicorn, create_app
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C. Returns the exit status: 0, or 1 when the model file cannot be used
     or the address cannot be listened on (as the ``plainnet`` command does for files)."""
-    import uvicorn
-
-    from .app import create_app
     from .model import startup_model
+
+    uvicorn, create_app = _web_stack()
 
     def fail(message: str) -> int:
         print(f"plainnet playground: error: {message}", file=sys.stderr)
@@ -126,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``plainnet playground [--host 127.0.0.1] [--port 8765] [--model MODEL.npz]``."""
-    parser = argparse.ArgumentParser(prog="plainnet playground", description=DESCRIPTION)
-    return run(add_arguments(parser).parse_args(argv))
+    """``plainnet playground [--host 127.0.0.1] [--port 8765] [--model MODEL.npz]``, through
+    the ``plainnet`` command so that errors end the same way (one line, its exit statuses)."""
+    from ..cli import main as plainnet
+
+    return plainnet(["playground", *(sys.argv[1:] if argv is None else argv)])

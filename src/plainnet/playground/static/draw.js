@@ -133,22 +133,10 @@ function drawBars(result) {
   });
 }
 
-// The preprocessed input the network read, ink in [0, 1], enlarged.
+// The preprocessed input the network read, ink in [0, 1], enlarged as crisp grey pixels.
 function drawSeen(image) {
-  const canvas = document.getElementById("seen");
-  const size = image.length;
-  const small = document.createElement("canvas");
-  small.width = small.height = size;
-  const sctx = small.getContext("2d");
-  const img = sctx.createImageData(size, size);
-  image.flat().forEach((v, i) => {
-    const g = Math.round(255 * (1 - v));
-    img.data.set([g, g, g, 255], 4 * i);
-  });
-  sctx.putImageData(img, 0, 0);
-  const c = canvas.getContext("2d");
-  c.imageSmoothingEnabled = false;
-  c.drawImage(small, 0, 0, canvas.width, canvas.height);
+  const grey = (v) => Array(3).fill(Math.round(255 * (1 - v)));
+  paintMap(document.getElementById("seen"), image.length, image.flat(), grey, false);
 }
 
 document.getElementById("clear").addEventListener("click", clearPad);

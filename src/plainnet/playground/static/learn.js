@@ -95,22 +95,6 @@ function render(snap) {
   drawUnits(snap.units);
 }
 
-// A size x size map of values onto a canvas, coloured by colour(value), smoothed when scaled.
-function paintMap(canvas, size, values, colour) {
-  const small = document.createElement("canvas");
-  small.width = small.height = size;
-  const ctx = small.getContext("2d");
-  const img = ctx.createImageData(size, size);
-  values.forEach((v, i) => {
-    const [r, g, b] = colour(v);
-    img.data.set([r, g, b, 255], 4 * i);
-  });
-  ctx.putImageData(img, 0, 0);
-  const out = canvas.getContext("2d");
-  out.imageSmoothingEnabled = true;
-  out.drawImage(small, 0, 0, canvas.width, canvas.height);
-}
-
 function drawSurface(snap) {
   const canvas = document.getElementById("surface");
   paintMap(canvas, snap.surface.size, snap.surface.values, (p) => diverging(2 * p - 1));
