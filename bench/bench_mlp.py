@@ -145,7 +145,7 @@ class PlainnetMLP:
         self.model_bytes = sum(p.nbytes for p in self.net.parameters().values())
 
     def train(self, pacer: Pacer) -> None:
-        from plainnet.callbacks import Callback
+        from plainnet.training.callbacks import Callback
 
         class Pace(Callback):
             def on_epoch_begin(self, epoch: int) -> None:

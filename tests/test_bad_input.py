@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import plainnet as pn
-from plainnet._validation import all_finite, check_number
+from plainnet.checks import all_finite, check_number
 
 N_FEATURES, N_CLASSES = 4, 3
 
@@ -235,7 +235,7 @@ def test_bad_hyperparameters_are_refused_at_construction(build, message):
     (lambda: pn.mlp([4, 5, 3], activation=["relu", "gelu"]), r"activation lists 2 names"),
     (lambda: pn.mlp([4, 5, 3], activation=["gelu"]), r"^unknown activation 'gelu'"),
     (lambda: pn.mlp([4, 5, 3], output="softplus"), r"^unknown activation 'softplus'"),
-    (lambda: pn.activations.get(3), r"^unknown activation 3"),
+    (lambda: pn.nn.activations.get(3), r"^unknown activation 3"),
     (lambda: pn.mlp([4, 5, 3], loss="hinge"), r"^unknown loss 'hinge'; choose one of"),
     (lambda: pn.Network([pn.Dense(4, 1), pn.Sigmoid()], loss="kl"), r"^unknown loss 'kl'"),
     (lambda: pn.mlp([4, 5, 3], optimizer="adagrad"),

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 import plainnet as pn
-from plainnet.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
+from plainnet.training.callbacks import (
+    Callback,
+    EarlyStopping,
+    LearningRateScheduler,
+    ModelCheckpoint,
+)
 
 
 @pytest.fixture

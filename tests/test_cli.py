@@ -20,7 +20,7 @@ import pytest
 import plainnet as pn
 from _pngcheck import check_png
 from plainnet import datasets
-from plainnet.images import read_image
+from plainnet.datasets.images import read_image
 from plainnet.metrics import confusion_matrix
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -322,7 +322,7 @@ def test_evaluate_draws_the_classes_it_prints(tmp_path, monkeypatch, capsys):
 
 
 def test_predict_help_lists_every_image_type():
-    from plainnet.images import IMAGE_SUFFIXES
+    from plainnet.datasets.images import IMAGE_SUFFIXES
 
     text = " ".join(plainnet("predict", "--help").stdout.split())
     assert all(suffix in text for suffix in IMAGE_SUFFIXES)

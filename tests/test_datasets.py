@@ -13,8 +13,8 @@ import pytest
 
 import plainnet as pn
 from plainnet import datasets
-from plainnet._csv import read_table
-from plainnet._pickle import ArrayUnpickler
+from plainnet.datasets.mnist_pickle import ArrayUnpickler
+from plainnet.datasets.tables import read_table
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -159,7 +159,7 @@ def test_mnist_directory_missing_a_file_names_it(tmp_path, rng):
 
 
 def test_idx_reader_reads_every_type_code(tmp_path, rng):
-    from plainnet._idx import read_idx
+    from plainnet.datasets.idx import read_idx
 
     for code, values in [(0x08, [0, 255]), (0x09, [-128, 127]), (0x0B, [-300, 300]),
                          (0x0C, [-70000, 70000]), (0x0D, [0.5, -1.25]), (0x0E, [1e-300, 2.0])]:
@@ -184,7 +184,7 @@ def _good_labels(tmp_path, n=4):
     (lambda b: b[:3] + b"\x00", "0 dimensions"),
 ])
 def test_damaged_idx_files_are_refused_naming_the_file(tmp_path, rng, damage, message):
-    from plainnet._idx import read_idx_pair
+    from plainnet.datasets.idx import read_idx_pair
 
     images = write(tmp_path / "images", damage(idx_bytes(make_images(4, rng))))
     with pytest.raises(pn.DataFileError, match=message) as err:
@@ -201,7 +201,7 @@ def test_image_and_label_counts_must_agree(tmp_path, rng):
 
 
 def test_images_and_labels_must_have_their_shapes(tmp_path, rng):
-    from plainnet._idx import read_idx_pair
+    from plainnet.datasets.idx import read_idx_pair
 
     flat = write(tmp_path / "flat", idx_bytes(np.zeros((4, 784), np.uint8)))
     with pytest.raises(pn.DataFileError, match="3 dimensions"):

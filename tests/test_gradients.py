@@ -6,7 +6,7 @@ import pytest
 
 import plainnet as pn
 from plainnet.gradcheck import numeric_gradient, relative_error
-from plainnet.losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
+from plainnet.nn.losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
 
 TOL = 1e-7
 

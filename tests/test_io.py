@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import plainnet as pn
-from plainnet import io as pio
+from plainnet.saving import model_file as pio
 
 
 @pytest.fixture(scope="module")

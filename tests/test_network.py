@@ -255,7 +255,7 @@ def test_bad_construction_is_refused_with_a_clear_message(build, message):
         build()
 
 
-@pytest.mark.parametrize("init", sorted(pn.initializers.INITIALIZERS))
+@pytest.mark.parametrize("init", sorted(pn.nn.initializers.INITIALIZERS))
 def test_initializers_have_the_documented_scale(init):
     W = pn.Dense(400, 300, init=init, seed=0, dtype="float64").params["W"]
     expected_std = {

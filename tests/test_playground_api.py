@@ -197,7 +197,7 @@ def test_a_session_steps_resets_and_ends(client):
 
 @pytest.mark.parametrize("output", ["sigmoid", "softmax"])
 def test_surface_and_unit_maps_come_from_the_network_itself(output):
-    from plainnet.activations import LeakyReLU
+    from plainnet.nn.activations import LeakyReLU
     from plainnet.playground.learn import LearnSession
 
     learn = LearnSession(LearnConfig(hidden=(4,), activation="leaky_relu", output=output))

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import plainnet as pn
-from plainnet import training
-from plainnet.callbacks import Callback
+from plainnet.training import progress
+from plainnet.training.callbacks import Callback
 
 
 @pytest.fixture
@@ -86,10 +86,10 @@ def test_verbose_2_is_plain_lines_even_on_a_terminal(data, monkeypatch):
 def test_notebook_uses_tqdm_auto(monkeypatch):
     import tqdm.auto
 
-    monkeypatch.setattr(training, "_in_notebook", lambda: True)
-    assert training._Progress(1, epochs=1, n_batches=3).tqdm is tqdm.auto.tqdm
-    monkeypatch.setattr(training, "_in_notebook", lambda: False)
-    assert training._Progress(1, epochs=1, n_batches=3).tqdm is None  # a pipe: plain lines
+    monkeypatch.setattr(progress, "_in_notebook", lambda: True)
+    assert progress.Progress(1, epochs=1, n_batches=3).tqdm is tqdm.auto.tqdm
+    monkeypatch.setattr(progress, "_in_notebook", lambda: False)
+    assert progress.Progress(1, epochs=1, n_batches=3).tqdm is None  # a pipe: plain lines
 
 
 def test_without_tqdm_a_terminal_gets_plain_lines(data, monkeypatch):

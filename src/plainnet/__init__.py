@@ -1,17 +1,19 @@
 """plainnet: neural networks in plain NumPy, with backpropagation written out by hand."""
 
-from . import callbacks, datasets, plotting
-from ._idx import DataFileError
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
+from . import callbacks, datasets, nn, plotting
+from .errors import DataFileError, DivergenceError, ModelFileError
 from .gradcheck import gradcheck
-from .io import ModelFileError, load
 from .labels import from_one_hot, one_hot
-from .layers import Dense, Dropout, Layer
-from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError
 from .network import Network, mlp
+from .nn.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .nn.dense import Dense
+from .nn.dropout import Dropout
+from .nn.layer import Layer
+from .nn.losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError
 from .optimizers import SGD, Adam, Optimizer, RMSProp
-from .training import DivergenceError, History
+from .saving.model_file import load
+from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
+from .training.history import History
 
 __version__ = "0.1.0"
 
@@ -49,6 +51,7 @@ __all__ = [
     "gradcheck",
     "load",
     "mlp",
+    "nn",
     "one_hot",
     "plotting",
 ]

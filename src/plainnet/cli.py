@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 
 from . import __version__
-from .images import IMAGE_SUFFIXES
+from .datasets.images import IMAGE_SUFFIXES
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 T = TypeVar("T")
@@ -79,7 +79,7 @@ def _writable(path: str | None, option: str, example: str, suffixes: Sequence[st
 
 
 def _load_model(path: str) -> Any:
-    from .io import load
+    from .saving.model_file import load
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no such model file")
@@ -245,8 +245,8 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
 def _read_rows(path: str, network: Any) -> np.ndarray:
     """Rows ``(n, n_inputs)`` from a .npy or .csv file (a header line is skipped). Rows of
     raw pixels (values above 1) of an image model are scaled by its ``pixel_max``."""
-    from ._csv import read_table
-    from ._idx import DataFileError
+    from .datasets.tables import read_table
+    from .errors import DataFileError
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -273,7 +273,7 @@ def _read_rows(path: str, network: Any) -> np.ndarray:
 
 def _read_npy(path: str) -> np.ndarray:
     """The rows ``(n, d)`` of a .npy file of finite numbers (one row if it is 1-D)."""
-    from ._idx import DataFileError
+    from .errors import DataFileError
 
     try:
         rows = np.load(path, allow_pickle=False)
@@ -291,7 +291,7 @@ def _read_npy(path: str) -> np.ndarray:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .images import image_shape, read_image
+    from .datasets.images import image_shape, read_image
 
     network = _load_model(args.model)
     rows = []
@@ -479,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _quiet_if_diverged(run: Callable[[], T]) -> T:
     """``run()``; the overflow warnings of a diverging run are dropped, since its
     DivergenceError says it all in one line. Other warnings are shown once it ends."""
-    from .training import DivergenceError
+    from .errors import DivergenceError
 
     caught: list[warnings.WarningMessage] = []
     try:
@@ -496,9 +496,7 @@ def _quiet_if_diverged(run: Callable[[], T]) -> T:
 
 def _exit_status(exc: BaseException) -> int | None:
     """The exit status for an exception a user can cause, None for anything else."""
-    from ._idx import DataFileError
-    from .io import ModelFileError
-    from .training import DivergenceError
+    from .errors import DataFileError, DivergenceError, ModelFileError
 
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED

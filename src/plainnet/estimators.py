@@ -39,13 +39,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._validation import check_dtype, check_number
-from .activations import log_softmax
-from .callbacks import Callback
-from .layers import Dense
-from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
+from .checks import check_dtype, check_number
 from .network import Network, mlp
+from .nn.dense import Dense
+from .nn.functional import log_softmax
+from .nn.losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
 from .optimizers import SGD, Adam, Optimizer
+from .training.callbacks import Callback
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 

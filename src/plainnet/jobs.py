@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import datasets, optimizers
-from ._validation import check_number, lookup
-from .activations import ACTIVATIONS
+from .checks import check_number, lookup
 from .network import Network, mlp
+from .nn.activations import ACTIVATIONS
 
 #: ``plainnet train`` with no options: digits, 64-512-10 ReLU, Adam; >= 0.95 test accuracy
 #: in well under a second of training

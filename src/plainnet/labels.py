@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import all_finite, as_numeric
+from .checks import all_finite, as_numeric
 
 
 def one_hot(y: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:

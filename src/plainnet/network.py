@@ -16,12 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, initializers, losses, optimizers
-from ._validation import check_dtype, check_X
-from .activations import Sigmoid, Softmax
+from . import optimizers
+from .checks import check_dtype, check_X
 from .labels import is_one_hot, predicted_labels, to_targets
-from .layers import Dense, Layer
-from .training import History
+from .nn import activations, initializers, losses
+from .nn.activations import Sigmoid, Softmax
+from .nn.dense import Dense
+from .nn.layer import Layer
+from .training.history import History
 
 #: rows per forward pass in predict and evaluate: bounds memory on large inputs
 _CHUNK = 8192
@@ -316,7 +318,7 @@ class Network:
         terminal (plain lines otherwise), 2 one line per epoch. Ctrl-C stops after the
         current batch and returns the history so far (see ``History.stop_reason``).
         """
-        from .training import fit
+        from .training.loop import fit
 
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                    validation_data=validation_data, verbose=verbose, seed=seed,
@@ -351,7 +353,7 @@ class Network:
 
     def save(self, path: Any) -> None:
         """Write the network to ``path`` (.npz with a JSON header); see :func:`plainnet.load`."""
-        from .io import save
+        from .saving.model_file import save
 
         save(self, path)
 

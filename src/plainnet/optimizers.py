@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ._buffers import Buffers
-from ._validation import check_number, lookup
+from .backend import Buffers
+from .checks import check_number, lookup
 
 
 class Optimizer(Buffers):

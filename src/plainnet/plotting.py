@@ -23,9 +23,9 @@ from .metrics import confusion_matrix
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .layers import Dense
     from .network import Network
-    from .training import History
+    from .nn.dense import Dense
+    from .training.history import History
 
 MISTAKE = "#d62728"  # matplotlib's red: marks wrong predictions
 
@@ -236,7 +236,7 @@ def plot_weights(layer: Dense | Network, image_shape: Sequence[int], n: int = 25
     """The first ``n`` units of a Dense layer (or of a network's first Dense layer) drawn as
     images: unit j's incoming weights ``W[:, j]`` reshaped to ``image_shape``, on a colour
     scale symmetric around 0 (red positive, blue negative)."""
-    from .layers import Dense
+    from .nn.dense import Dense
 
     if not isinstance(layer, Dense):
         layer = next((lay for lay in getattr(layer, "layers", []) if isinstance(lay, Dense)),

@@ -35,9 +35,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._validation import check_number
-from .io import atomic_write
+from .checks import check_number
 from .jobs import resolve_options, train_job
+from .saving.model_file import atomic_write
 
 #: the columns of results.csv after the run number and the grid's parameters
 RESULT_COLUMNS = ("val_accuracy", "test_accuracy", "loss", "seconds", "status", "error")

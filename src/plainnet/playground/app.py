@@ -37,7 +37,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .._validation import check_number
+from ..checks import check_number
 from .config import options, parse_config
 from .drawing import parse_image
 from .errors import RequestError, check_object

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .._validation import check_number, lookup
+from ..checks import check_number, lookup
 from .data import DATASETS
 from .errors import RequestError, check_object
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._preprocess import train_val_split
+from ..datasets.splits import train_val_split
 
 Generator = Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 

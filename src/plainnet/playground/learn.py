@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from ..layers import Dropout, Layer
+from ..errors import DivergenceError
 from ..network import Network, mlp
+from ..nn.dropout import Dropout
+from ..nn.layer import Layer
 from ..optimizers import OPTIMIZERS
-from ..training import DivergenceError
 from . import data
 from .config import LearnConfig
 

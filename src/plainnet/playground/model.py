@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from .. import datasets
-from ..activations import Sigmoid, Softmax
-from ..images import image_shape
+from ..datasets.images import image_shape
 from ..network import Network, mlp
+from ..nn.activations import Sigmoid, Softmax
 from ..optimizers import Adam
 from .drawing import preprocess
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import lookup
-from .activations import Sigmoid, Softmax, log_softmax, sigmoid
-from .layers import Layer
+from ..checks import lookup
+from .activations import Sigmoid, Softmax
+from .functional import log_softmax, sigmoid
+from .layer import Layer
 
 
 def _clip_probabilities(a: np.ndarray) -> np.ndarray:

@@ -35,12 +35,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import activations, losses, optimizers
-from .layers import Dense, Dropout, Layer
-from .training import History
+from .. import optimizers
+from ..errors import ModelFileError
+from ..nn import activations, losses
+from ..nn.dense import Dense
+from ..nn.dropout import Dropout
+from ..nn.layer import Layer
+from ..training.history import History
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..network import Network
 
 FORMAT = "plainnet-model"
 #: the format version this plainnet writes and reads
@@ -52,11 +56,6 @@ _OPTIMIZERS: dict[str, type[optimizers.Optimizer]] = {
     cls.__name__: cls for cls in optimizers.OPTIMIZERS.values()}
 _LOSSES: dict[str, type[losses.Loss]] = {cls.name: cls for cls in losses.LOSSES.values()}
 _FLOAT_DTYPES = ("float32", "float64")
-
-
-class ModelFileError(ValueError):
-    """A model file is corrupt, truncated, of an unknown version or holds something other
-    than numbers; or a network cannot be written to one. The message names the file."""
 
 
 # --- saving --------------------------------------------------------------------------------
@@ -256,7 +255,7 @@ def _load_npz(path: Path) -> Network:
 
 
 def _build(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
-    from .network import Network
+    from ..network import Network
 
     hyper = header["hyperparameters"]
     layers = []
@@ -356,7 +355,7 @@ def _load_network2(path: Path) -> Network:
 
 
 def _network2(data: dict[str, Any]) -> Network:
-    from .network import Network
+    from ..network import Network
 
     missing = sorted(_NETWORK2_KEYS - (set(data) if isinstance(data, dict) else set()))
     if missing:

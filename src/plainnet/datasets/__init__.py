@@ -25,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from ._csv import csv_metadata, load_csv
-from ._idx import DataFileError, load_idx_dir
-from ._pickle import load_mnist_pkl
-from ._preprocess import TEST_FRACTION, Split, standardize, train_val_split
-from ._validation import check_number
-from .labels import from_one_hot, one_hot
+from ..checks import check_number
+from ..errors import DataFileError
+from ..labels import from_one_hot, one_hot
+from .idx import load_idx_dir
+from .mnist_pickle import load_mnist_pkl
+from .splits import TEST_FRACTION, Split, standardize, train_val_split
+from .tables import csv_metadata, load_csv
 
 __all__ = [
     "DataFileError",

@@ -17,15 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._preprocess import Split
+from ..errors import DataFileError
+from .splits import Split
 
 #: IDX type code -> big-endian dtype
 _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-class DataFileError(ValueError):
-    """A data file is missing, malformed, truncated or inconsistent; the message names it."""
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:

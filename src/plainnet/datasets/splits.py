@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_number
+from ..checks import check_number
 
 #: the share of the samples that a fixed split (toy sets, digits, one CSV file) sets aside
 TEST_FRACTION = 0.2

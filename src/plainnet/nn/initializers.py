@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validation import lookup
+from ..checks import lookup
 
 Initializer = Callable[[int, int, np.random.Generator], np.ndarray]
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ._idx import DataFileError
-from ._preprocess import TEST_FRACTION, Split, train_val_split
-from ._validation import check_number
+from ..checks import check_number
+from ..errors import DataFileError
+from .splits import TEST_FRACTION, Split, train_val_split
 
 
 def _first_line(path: Path) -> str:

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ._idx import DataFileError
-from ._preprocess import Split
+from ..errors import DataFileError
+from .splits import Split
 
 # numpy's own functions, whatever their module path in this version of numpy
 _reconstruct = np.zeros(1).__reduce_ex__(2)[0]

@@ -1,0 +1,1 @@
+"""Everything with a forward and a backward pass: layers, activations, losses, initializers."""

@@ -1,0 +1,1 @@
+"""Model files: the .npz format with its JSON header, atomic writes, network2.py import."""
