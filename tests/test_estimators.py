@@ -390,8 +390,8 @@ def test_inputs_are_validated_once_per_fit(digits, monkeypatch):
     from plainnet.network import Network
 
     checks = []
-    check_X = Network._check_X
-    monkeypatch.setattr(Network, "_check_X", lambda self, *a, **k: checks.append(1)
+    check_X = Network.check_inputs
+    monkeypatch.setattr(Network, "check_inputs", lambda self, *a, **k: checks.append(1)
                         or check_X(self, *a, **k))
     X_train, _, y_train, _ = digits
     clf = MLPClassifier((8,), max_iter=5, early_stopping=True, random_state=0)

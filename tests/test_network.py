@@ -80,7 +80,7 @@ def test_logits_of_plus_minus_1000_give_finite_loss_and_gradients(output, y):
     net = pn.mlp([2, k], output=output, optimizer="sgd", seed=0)
     net.layers[0].params["W"][...] = 1000.0 * np.array([[1, -1, 0.5][:k], [-1, 1, -0.5][:k]])
     X = np.array([[1, 0], [0, 1], [1, 1], [-1, 0]], dtype=np.float32)
-    loss = net.compute_gradients(X, net._prepare(X, y)[1])
+    loss = net.compute_gradients(X, net.prepare(X, y)[1])
     assert np.isfinite(loss) and loss > 100  # confidently wrong on some samples
     assert all(np.isfinite(g).all() for g in net.gradients().values())
     assert np.isfinite(net.evaluate(X, y)["loss"])
@@ -196,7 +196,7 @@ def test_epoch_loss_is_the_weighted_mean_of_batch_losses(rng):
     X, y = rng.normal(size=(10, 2)), rng.integers(0, 2, 10)
     net = pn.mlp([2, 3, 1], output="sigmoid", optimizer=pn.SGD(lr=0.5), dtype="float64", seed=0)
     ref = pn.mlp([2, 3, 1], output="sigmoid", optimizer=pn.SGD(lr=0.5), dtype="float64", seed=0)
-    losses = [ref.train_step(*ref._prepare(X[s:s + 4], y[s:s + 4]))[0] for s in (0, 4, 8)]
+    losses = [ref.train_step(*ref.prepare(X[s:s + 4], y[s:s + 4]))[0] for s in (0, 4, 8)]
     history = net.fit(X, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
     assert history["loss"][0] == pytest.approx((4 * losses[0] + 4 * losses[1] + 2 * losses[2])
                                                / 10, rel=1e-12)
@@ -232,12 +232,18 @@ def test_divergence_stops_with_a_clear_error_and_keeps_finite_weights(digits):
 
 @pytest.mark.parametrize("build, message", [
     (lambda: pn.Network([pn.Dense(2, 3), pn.ReLU(), pn.Dense(4, 1), pn.Sigmoid()],
-                        "binary_crossentropy"), "expects 4 inputs"),
+                        "binary_crossentropy"),
+     r"layer 2: Dense.* takes inputs of shape \(4,\), but the layer before it gives \(3,\)"),
     (lambda: pn.Network([pn.Dense(2, 3), pn.ReLU()], "categorical_crossentropy"),
      "expects a Softmax output"),
     (lambda: pn.Network([pn.Dense(2, 1), pn.Softmax()], "categorical_crossentropy"),
      "at least 2 units"),
-    (lambda: pn.Network([pn.ReLU()], "mse"), "at least one Dense"),
+    (lambda: pn.Network([pn.ReLU()], "mse"), "cannot tell the shape of the network's input"),
+    (lambda: pn.Network([pn.Flatten(), pn.Dense(4, 1)], "mse"), "pass input_shape="),
+    (lambda: pn.Network([pn.Dense(2, 1)], "mse", input_shape=(3,)),
+     r"takes inputs of shape \(2,\)"),
+    (lambda: pn.Network([pn.ReLU()], "mse", input_shape=(0, 2)), "input_shape must be a tuple"),
+    (lambda: pn.Network([pn.ReLU()], "mse", input_shape=(2, 3)), "end the network with Flatten"),
     (lambda: pn.Network([pn.Dense(2, 1), pn.Sigmoid()], "hinge"), "unknown loss 'hinge'"),
     (lambda: pn.Network([pn.Dense(2, 1), pn.Sigmoid()], "binary_crossentropy",
                         optimizer="adagrad"), "unknown optimizer 'adagrad'"),

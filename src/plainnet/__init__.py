@@ -4,14 +4,13 @@ from . import callbacks, datasets, nn, plotting
 from .errors import DataFileError, DivergenceError, ModelFileError
 from .gradcheck import gradcheck
 from .labels import from_one_hot, one_hot
-from .network import Network, mlp
+from .network import Network, load, mlp
 from .nn.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .nn.dense import Dense
+from .nn.dense import Dense, Flatten
 from .nn.dropout import Dropout
 from .nn.layer import Layer
 from .nn.losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError
 from .optimizers import SGD, Adam, Optimizer, RMSProp
-from .saving.model_file import load
 from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
 from .training.history import History
 
@@ -28,6 +27,7 @@ __all__ = [
     "DivergenceError",
     "Dropout",
     "EarlyStopping",
+    "Flatten",
     "History",
     "Identity",
     "Layer",

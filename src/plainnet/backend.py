@@ -1,20 +1,79 @@
-"""Scratch arrays allocated once per shape: the hot loop writes into them with ``out=``."""
+"""Where arrays live: the one module that decides which array library allocates them.
+
+Everything above this module calls NumPy's functions on the arrays it is given (which
+dispatch to the arrays' own library) and allocates through the functions here, with
+the array module of the arrays it serves (:func:`array_module`). Today that module is
+always NumPy; a GPU backend (CuPy) plugs in here and nowhere else.
+
+Scratch arrays of the hot loop are allocated once per shape (:class:`Buffers`), and random
+numbers come only from :class:`numpy.random.Generator` objects made by :func:`rng`.
+
+>>> import numpy as np
+>>> a = zeros((2, 3), "float32")
+>>> array_module(a) is np, a.dtype.name
+(True, 'float32')
+"""
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 
+def array_module(*arrays: Any) -> ModuleType:
+    """The array library (a module with NumPy's API) that ``arrays`` belong to: NumPy for
+    NumPy arrays, scalars and anything else."""
+    return np
+
+
+def empty(shape: tuple[int, ...], dtype: Any, xp: ModuleType = np) -> Any:
+    """An uninitialised array of ``xp`` (its contents are whatever memory held)."""
+    return xp.empty(shape, dtype)
+
+
+def zeros(shape: tuple[int, ...], dtype: Any, xp: ModuleType = np) -> Any:
+    """An array of zeros of ``xp``."""
+    return xp.zeros(shape, dtype)
+
+
+def full(shape: tuple[int, ...], fill: float, dtype: Any, xp: ModuleType = np) -> Any:
+    """An array of ``xp`` with every value ``fill``."""
+    return xp.full(shape, fill, dtype)
+
+
+def asarray(a: Any, dtype: Any = None, xp: ModuleType = np) -> Any:
+    """``a`` as an array of ``xp`` (no copy when it already is one of that dtype)."""
+    return xp.asarray(a, dtype=dtype)
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """``a`` as a NumPy array on the host (no copy for a NumPy array)."""
+    return np.asarray(a)
+
+
+def rng(seed: int | np.random.Generator | np.random.SeedSequence | None = None
+        ) -> np.random.Generator:
+    """A random generator: the same ``seed`` gives the same numbers (a Generator is kept as
+    it is; None draws fresh entropy from the operating system)."""
+    return np.random.default_rng(seed)
+
+
 class Buffers:
-    """Mixin: ``self._buffer(key, shape, dtype)`` returns the same array until the shape or
-    dtype asked for changes (a new batch size, a last partial batch, a cast)."""
+    """Mixin for layers and optimizers: ``self.scratch(key, shape, dtype)`` returns the same
+    array until the shape or dtype asked for changes (a new batch size, a last partial
+    batch, a cast).
 
-    _buffers: dict[str, np.ndarray]
+    Buffers are allocated with ``self.xp``, the array module of the arrays the object
+    serves (NumPy unless it was moved).
+    """
 
-    def _buffer(self, key: str, shape: tuple[int, ...], dtype: Any,
-                fill: float | None = None) -> np.ndarray:
+    _buffers: dict[str, Any]
+    xp: ModuleType = np
+
+    def scratch(self, key: str, shape: tuple[int, ...], dtype: Any,
+                fill: float | None = None) -> Any:
         """A scratch array owned by this object. Its contents are whatever was last written,
         except that a new one is filled with ``fill`` when given (for constant buffers)."""
         try:
@@ -24,6 +83,10 @@ class Buffers:
         buf = buffers.get(key)
         if buf is not None and buf.shape == shape and (buf.dtype is dtype or buf.dtype == dtype):
             return buf  # the hot path: `is` first, as dtype equality is a slow comparison
-        buf = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        buf = empty(shape, dtype, self.xp) if fill is None else full(shape, fill, dtype, self.xp)
         buffers[key] = buf
         return buf
+
+    def clear_buffers(self) -> None:
+        """Drop every scratch array (after a cast or a move they would be of the old kind)."""
+        self._buffers = {}

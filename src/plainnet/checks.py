@@ -107,18 +107,27 @@ def all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(total)) or bool(np.isfinite(a).all())
 
 
-def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
-    """``X`` as a finite 2-D array ``(n_samples, n_features)`` of ``dtype``, or a ValueError."""
+def check_X(X: Any, input_shape: tuple[int, ...], dtype: Any, name: str = "X") -> np.ndarray:
+    """``X`` as a finite array ``(n_samples, *input_shape)`` of ``dtype``, or a ValueError.
+
+    Where the input is an image (``input_shape`` of several axes, e.g. ``(1, 28, 28)``),
+    flat rows ``(n_samples, ∏ input_shape)`` are accepted too and reshaped (a view).
+
+    >>> check_X([[1, 2], [3, 4]], (2,), np.float32).dtype.name
+    'float32'
+    >>> check_X(np.zeros((5, 784)), (1, 28, 28), np.float32).shape
+    (5, 1, 28, 28)
+    """
     arr = as_numeric(X, name)
-    if arr.ndim in (1, 2) and arr.shape[0] == 0:
+    shape = tuple(int(d) for d in input_shape)
+    if arr.ndim >= 1 and arr.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has 0 samples; pass at least one row")
-    if arr.ndim != 2:
-        hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape "
-                         f"{arr.shape}{hint}")
-    if arr.shape[1] != n_features:
-        raise ValueError(f"{name} has {arr.shape[1]} features, but the network expects "
-                         f"{n_features} (its first layer's fan_in)")
+    if arr.shape[1:] != shape:
+        size = math.prod(shape)
+        if len(shape) > 1 and arr.ndim == 2 and arr.shape[1] == size:
+            arr = arr.reshape((arr.shape[0], *shape))  # flat rows of images
+        else:
+            raise ValueError(_shape_mismatch(arr.shape, shape, name))
     with np.errstate(over="ignore"):  # values beyond the dtype's range are reported below
         out = arr.astype(dtype, copy=False)
     if not all_finite(out):
@@ -129,3 +138,16 @@ def check_X(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.nda
         raise ValueError(f"{name} contains NaN or infinity ({bad} values); remove or impute "
                          "them before training or predicting")
     return out
+
+
+def _shape_mismatch(got: tuple[int, ...], shape: tuple[int, ...], name: str) -> str:
+    """What is wrong with an input of shape ``got`` for a network taking ``shape``."""
+    if len(shape) == 1:
+        if len(got) != 2:
+            hint = "; use X.reshape(-1, 1) for a single feature" if len(got) == 1 else ""
+            return f"{name} must be 2-D (n_samples, n_features), got shape {got}{hint}"
+        return (f"{name} has {got[1]} features, but the network expects {shape[0]} (its first "
+                f"layer's input width)")
+    return (f"{name} has shape {got}, but the network takes samples of shape {shape}: pass "
+            f"(n_samples, {', '.join(map(str, shape))}) or flat rows (n_samples, "
+            f"{math.prod(shape)})")

@@ -79,7 +79,7 @@ def _writable(path: str | None, option: str, example: str, suffixes: Sequence[st
 
 
 def _load_model(path: str) -> Any:
-    from .saving.model_file import load
+    from .network import load
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no such model file")

@@ -59,7 +59,7 @@ _MIN_ADAPTIVE_LR = 1e-6
 class _SummedBinaryCrossEntropy(BinaryCrossEntropy):
     """Binary cross-entropy summed over the k sigmoid units, mean over samples (k × ours)."""
 
-    _saved_as = BinaryCrossEntropy  # a model file holds plainnet's built-in losses
+    saved_as = BinaryCrossEntropy  # a model file holds plainnet's built-in losses
 
     def value_logits(self, z: np.ndarray, t: np.ndarray) -> float:
         return super().value_logits(z, t) * z.shape[1]
@@ -76,7 +76,7 @@ class _HalfSquaredError(MeanSquaredError):
     (1/2nk) Σ (a - t)², and the gradient (a - t)/n, what its backpropagation uses (the
     gradient of (1/2n) Σ (a - t)²). For one output (k = 1) the two agree."""
 
-    _saved_as = MeanSquaredError
+    saved_as = MeanSquaredError
 
     def value(self, a: np.ndarray, t: np.ndarray) -> float:
         return 0.5 * super().value(a, t)
@@ -92,7 +92,7 @@ class _Adam(Adam):
 
     which is torch.optim's rule (plainnet.Adam) with ε/sqrt(1-β2^t) in place of ε."""
 
-    _saved_as = Adam
+    saved_as = Adam
 
     def __init__(self, lr: float, beta1: float, beta2: float, eps: float,
                  weight_decay: float = 0.0) -> None:
@@ -461,7 +461,7 @@ class _BaseMLP(BaseEstimator):
 
     def _score(self, X: np.ndarray, y: Any) -> float:
         """The validation score on already validated data: accuracy or R²; NaN if not finite."""
-        out = self.network_._predict_checked(X)
+        out = self.network_.forward_batches(X)
         if not np.isfinite(out).all():
             return float("nan")
         return float(self._score_function(y, self._decode(out)))
@@ -477,7 +477,7 @@ class _BaseMLP(BaseEstimator):
     def _output(self, X: Any) -> np.ndarray:
         """The output layer's values ``(n, n_outputs_)``."""
         X = self._validated(X)  # first: it raises NotFittedError before network_ is read
-        return self.network_._predict_checked(X)
+        return self.network_.forward_batches(X)
 
     def fit(self, X: Any, y: Any) -> Any:
         """Train on ``X: (n_samples, n_features)`` and ``y``; returns ``self``."""
@@ -565,7 +565,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log(predict_proba(X))``, computed from the logits so that it stays finite."""
         X = self._validated(X)
-        Z = self.network_._predict_checked(X, logits=True)
+        Z = self.network_.forward_batches(X, logits=True)
         if self.out_activation_ == "softmax":
             return log_softmax(Z)
         log_p, log_q = -np.logaddexp(0, -Z), -np.logaddexp(0, Z)  # log σ(z), log(1 - σ(z))

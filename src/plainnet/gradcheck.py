@@ -56,18 +56,22 @@ def gradcheck(network: Network, X: Any, y: Any, eps: float = 1e-6,
     True
     """
     # a network of copies of the layers: the constructor casts them and sets the dtype
-    net = Network(copy.deepcopy(network.layers), loss=network.loss, dtype="float64")
-    X, T = net._prepare(X, y)
-    net._set_task(T)
+    net = Network(copy.deepcopy(network.layers), loss=network.loss, dtype="float64",
+                  input_shape=network.input_shape)
+    X, T = net.prepare(X, y)
+    net.set_task(T)
     rng = np.random.default_rng(seed)
 
-    def loss() -> float:
-        for i, layer in enumerate(net.layers):  # the same dropout mask every time
-            layer.reseed(i)
-        return net._loss_value(net._forward_to_loss(X, training=True), T)
+    def same_masks() -> None:  # the same dropout masks in every forward pass
+        for i, layer in enumerate(net.layers):
+            if isinstance(getattr(layer, "rng", None), np.random.Generator):
+                layer.rng = np.random.default_rng(i)
 
-    for i, layer in enumerate(net.layers):  # the dropout masks loss() will draw
-        layer.reseed(i)
+    def loss() -> float:
+        same_masks()
+        return net.loss_value(net.forward_to_loss(X, training=True), T)
+
+    same_masks()
     net.compute_gradients(X, T)
     analytic = {name: g.copy() for name, g in net.gradients().items()}
     errors = {}

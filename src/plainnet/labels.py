@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backend
 from .checks import all_finite, as_numeric
 
 
@@ -29,7 +30,7 @@ def one_hot(y: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np
     if y.size and (y.min() < 0 or y.max() >= k):
         raise ValueError(f"class indices must lie in [0, {k - 1}], got values from "
                          f"{y.min()} to {y.max()}")
-    out = np.zeros((y.shape[0], k), dtype=dtype)
+    out = backend.zeros((y.shape[0], k), dtype, backend.array_module(y))
     out[np.arange(y.shape[0]), y] = 1
     return out
 

@@ -1,28 +1,35 @@
-"""Network: a sequence of layers and a loss. Forward, backward, predict, fit.
+"""Network: a sequence of layers, a loss and an optimizer. Forward, backward, fit, predict.
 
-The network knows nothing of the math of a layer: it calls ``forward`` down the
-list and ``backward`` up it. When the output layer is the activation its loss
-fuses with (softmax with categorical cross-entropy, sigmoid with binary
-cross-entropy), it stops before that layer and hands the logits to the loss,
-whose gradient is then (a - y)/m.
+The network knows nothing of the math of a layer: it calls ``forward`` down the list and
+``backward`` up it. It works out the shape of every layer's output from its input shape,
+so any chain of layers whose shapes fit is a network. When the output layer is the
+activation its loss fuses with (softmax with categorical cross-entropy, sigmoid with
+binary cross-entropy), it stops before that layer and hands the logits to the loss, whose
+gradient is then (a - y)/m.
 """
 
 from __future__ import annotations
 
 import io as _io
 import itertools
+import math
+import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import optimizers
+from . import backend, optimizers
 from .checks import check_dtype, check_X
+from .errors import ModelFileError
 from .labels import is_one_hot, predicted_labels, to_targets
-from .nn import activations, initializers, losses
+from .nn import activations, initializers, losses, registered, registered_name
 from .nn.activations import Sigmoid, Softmax
 from .nn.dense import Dense
-from .nn.layer import Layer
+from .nn.layer import Layer, Shape, flat_size
+from .saving import model_file, network2
+from .training import loop
 from .training.history import History
 
 #: rows per forward pass in predict and evaluate: bounds memory on large inputs
@@ -30,29 +37,35 @@ _CHUNK = 8192
 
 
 class Network:
-    """A multilayer perceptron: layers, a loss and an optimizer.
+    """Layers, a loss and an optimizer.
 
     Parameters
     ----------
     layers : sequence of Layer
-        For example ``[Dense(2, 10), ReLU(), Dense(10, 1), Sigmoid()]``.
+        For example ``[Dense(2, 10), ReLU(), Dense(10, 1), Sigmoid()]``; any chain whose
+        shapes fit (each layer's ``output_shape`` takes the one before it).
     loss : str or Loss
         ``"binary_crossentropy"``, ``"categorical_crossentropy"`` or ``"mse"``.
     optimizer : str or Optimizer
         ``"sgd"``, ``"adam"``, ``"rmsprop"`` (their defaults) or an optimizer object.
     dtype : "float32" or "float64"
-        The network casts every layer's parameters to it, and inputs once at its boundary.
+        The network casts every layer's arrays to it, and inputs once at its boundary.
     seed : int, optional
-        Seeds shuffling and dropout. Weights are seeded where they are drawn: ``Dense(seed=)``
-        or :func:`mlp`.
+        Makes the network reproducible: layers built without a seed of their own draw
+        their weights (and dropout masks) from it, and it seeds the shuffling.
+    input_shape : tuple of int, optional
+        The shape of one input sample, e.g. ``(1, 28, 28)``. Needed only when the layers
+        cannot tell it (a Dense layer's ``fan_in`` does).
 
     >>> import numpy as np
     >>> from plainnet import Dense, ReLU, Sigmoid
-    >>> net = Network([Dense(2, 4, seed=0), ReLU(), Dense(4, 1, seed=1), Sigmoid()],
+    >>> net = Network([Dense(2, 4), ReLU(), Dense(4, 1), Sigmoid()],
     ...               loss="binary_crossentropy", optimizer="adam", seed=0)
     >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     >>> net.predict(X).shape
     (4,)
+    >>> net.input_shape, net.output_shape
+    ((2,), (1,))
     """
 
     def __init__(
@@ -62,47 +75,31 @@ class Network:
         optimizer: str | optimizers.Optimizer = "sgd",
         dtype: Any = "float32",
         seed: int | None = None,
+        input_shape: Sequence[int] | None = None,
     ) -> None:
-        if isinstance(layers, Layer):
-            name = type(layers).__name__
-            raise ValueError(f"layers must be a list of Layer objects, got a single {name}: "
-                             f"pass it in a list, e.g. Network([{name}(...), ...], loss=...)")
-        try:
-            layers = list(layers)
-        except TypeError:
-            raise ValueError("layers must be a list of Layer objects such as [Dense(2, 10), "
-                             f"ReLU(), Dense(10, 1), Sigmoid()], got {layers!r}") from None
-        if not layers or not all(isinstance(layer, Layer) for layer in layers):
-            raise ValueError("layers must be a non-empty sequence of Layer objects, got "
-                             f"{[type(layer).__name__ for layer in layers]}")
-        if not any(isinstance(layer, Dense) for layer in layers):
-            raise ValueError("layers must include at least one Dense layer")
+        layers = _check_layers(layers)
         self.dtype = check_dtype(dtype)
         self.layers = [layer.astype(self.dtype) for layer in layers]
         self.loss = losses.get(loss)
         self.optimizer = optimizers.get(optimizer)
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        #: the generator of the shuffling (a model file keeps its state)
+        self.rng = backend.rng(seed)
         if seed is not None:
-            children = np.random.SeedSequence(seed).spawn(len(layers))
+            children = np.random.SeedSequence(seed).spawn(len(self.layers))
             for layer, child in zip(self.layers, children, strict=True):
-                layer.reseed(child)
-        self.n_inputs, self.n_outputs = self._check_widths()
-        # (name, layer, key) of every parameter, for the dicts train_step hands the optimizer
-        self._param_names = [(f"{i}.{k}", layer, k) for i, layer in enumerate(self.layers)
-                             for k in layer.params]
-        self._no_decay_names = {name for name, layer, k in self._param_names
-                                if k not in layer.decayed}
+                if layer.seed is None:  # a layer's own seed is kept
+                    layer.reseed(child)
+        #: the shape of one input sample and of one output sample (no sample axis)
+        self.input_shape = _find_input_shape(self.layers, input_shape)
+        self.output_shape = self._check_shapes()
         self._fused = isinstance(self.layers[-1], self.loss.fused_activation or ())
         self._check_output_fits_loss()
-        self._first_trainable = next(i for i, layer in enumerate(self.layers) if layer.params)
-        # what the loss sees is the output of these (the logits when fused); the backward pass
-        # runs over them from the top down to the first layer with parameters, whose input
-        # gradient nobody needs
+        # what the loss sees is the output of these (the logits when fused)
         self._loss_layers = self.layers[:-1] if self._fused else list(self.layers)
-        self._backward_plan = [(layer, i > self._first_trainable)
-                               for i, layer in enumerate(self._loss_layers)
-                               if i >= self._first_trainable][::-1]
+        # the backward pass stops at the first layer with parameters: nobody needs its dX
+        self._first_trainable = next((i for i, layer in enumerate(self.layers) if layer.params),
+                                     len(self.layers))
         #: labels were multi-hot rows (multi-label) when the network was trained
         self.multilabel = False
         #: every epoch this network has trained, across calls to fit
@@ -112,15 +109,19 @@ class Network:
 
     # --- structure ------------------------------------------------------------------------
 
-    def _check_widths(self) -> tuple[int, int]:
-        first = next(layer for layer in self.layers if isinstance(layer, Dense))
-        width = n_inputs = first.fan_in
+    def _check_shapes(self) -> Shape:
+        """Each layer's output shape from the one before; the network's output shape."""
+        shape = self.input_shape
         for i, layer in enumerate(self.layers):
-            if isinstance(layer, Dense) and layer.fan_in != width:
-                raise ValueError(f"layer {i} ({layer!r}) expects {layer.fan_in} inputs, but the "
-                                 f"layer before it gives {width}")
-            width = layer.output_width(width)
-        return n_inputs, width
+            try:
+                shape = tuple(layer.output_shape(shape))
+            except ValueError as exc:
+                raise ValueError(f"layer {i}: {exc}") from None
+        if len(shape) != 1:
+            raise ValueError(f"the last layer gives samples of shape {shape}, but a loss takes "
+                             f"rows of outputs: end the network with Flatten() and a Dense "
+                             f"layer")
+        return shape
 
     def _check_output_fits_loss(self) -> None:
         last = self.layers[-1]
@@ -133,94 +134,119 @@ class Network:
                              f"got {type(last).__name__}; end the network with {need.__name__}()")
 
     @property
+    def n_inputs(self) -> int:
+        """Values in one input sample: ∏ input_shape (the width of a flat row)."""
+        return flat_size(self.input_shape)
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the output layer."""
+        return self.output_shape[0]
+
+    @property
     def classifier(self) -> bool:
         """True when the output layer gives class probabilities (softmax or sigmoid)."""
         return isinstance(self.layers[-1], (Softmax, Sigmoid))
 
-    def parameters(self) -> dict[str, np.ndarray]:
+    def parameters(self) -> dict[str, Any]:
         """Every parameter array by name, ``"<layer index>.<key>"`` (e.g. ``"0.W"``)."""
-        return {name: layer.params[k] for name, layer, k in self._param_names}
+        return {f"{i}.{k}": p for i, layer in enumerate(self.layers)
+                for k, p in layer.params.items()}
 
-    def gradients(self) -> dict[str, np.ndarray]:
+    def gradients(self) -> dict[str, Any]:
         """Every gradient array, with the names of :meth:`parameters`."""
-        return {name: layer.grads[k] for name, layer, k in self._param_names}
+        return {f"{i}.{k}": g for i, layer in enumerate(self.layers)
+                for k, g in layer.grads.items()}
 
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of every parameter, in layer order."""
-        return [p.copy() for p in self.parameters().values()]
+    def states(self) -> dict[str, Any]:
+        """Every state array (non-trainable: running statistics), ``"<layer index>.<key>"``."""
+        return {f"{i}.{k}": a for i, layer in enumerate(self.layers)
+                for k, a in layer.state.items()}
 
-    def set_weights(self, weights: Iterable[np.ndarray]) -> None:
-        """Write ``weights`` (as from :meth:`get_weights`) into the parameters, in place."""
-        params = list(self.parameters().items())
+    def no_decay(self) -> set[str]:
+        """Names of the parameters weight decay leaves alone (biases: not in ``decayed``)."""
+        return {f"{i}.{k}" for i, layer in enumerate(self.layers)
+                for k in layer.params if k not in layer.decayed}
+
+    def get_weights(self) -> list[Any]:
+        """Copies of every parameter and state array, in layer order."""
+        return [a.copy() for a in (*self.parameters().values(), *self.states().values())]
+
+    def set_weights(self, weights: Iterable[Any]) -> None:
+        """Write ``weights`` (as from :meth:`get_weights`) into the parameters and state
+        arrays, in place."""
+        arrays = [*self.parameters().items(), *self.states().items()]
         weights = list(weights)
-        if len(weights) != len(params):
+        if len(weights) != len(arrays):
             raise ValueError(f"set_weights got {len(weights)} arrays, the network has "
-                             f"{len(params)} parameters")
-        for (name, p), w in zip(params, weights, strict=True):
-            w = np.asarray(w)
-            if w.shape != p.shape:
-                raise ValueError(f"parameter {name} has shape {p.shape}, got {w.shape}")
+                             f"{len(arrays)} parameter and state arrays")
+        for (name, p), w in zip(arrays, weights, strict=True):
+            if tuple(w.shape) != tuple(p.shape):
+                raise ValueError(f"array {name} has shape {p.shape}, got {w.shape}")
+        for (_, p), w in zip(arrays, weights, strict=True):
             p[...] = w
 
     # --- forward and backward -------------------------------------------------------------
 
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        """The network output for ``X: (n, n_inputs)``, already of the network's dtype."""
-        for layer in self.layers:
+    def forward(self, X: Any, training: bool = False) -> Any:
+        """The network output for ``X: (n, *input_shape)`` of the network's dtype."""
+        return self._forward(self.layers, X, training)
+
+    def forward_to_loss(self, X: Any, training: bool = False) -> Any:
+        """What the loss takes for ``X``: the logits when the output activation is fused
+        with the loss, else the output."""
+        return self._forward(self._loss_layers, X, training)
+
+    @staticmethod
+    def _forward(layers: Sequence[Layer], X: Any, training: bool) -> Any:
+        for layer in layers:
+            layer.training = training
             X = layer.forward(X, training)
         return X
 
-    def _forward_to_loss(self, X: np.ndarray, training: bool) -> np.ndarray:
-        """What the loss takes: the logits when fused, else the output."""
-        for layer in self._loss_layers:
-            X = layer.forward(X, training)
-        return X
-
-    def _loss_value(self, out: np.ndarray, T: np.ndarray) -> float:
+    def loss_value(self, out: Any, T: Any) -> float:
+        """The mean loss of ``out`` (as :meth:`forward_to_loss` gives it) for targets ``T``."""
         return self.loss.value_logits(out, T) if self._fused else self.loss.value(out, T)
 
-    def compute_gradients(self, X: np.ndarray, T: np.ndarray) -> float:
+    def compute_gradients(self, X: Any, T: Any) -> float:
         """Forward, loss and backward for a batch; fills every layer's ``grads``.
 
-        X: (n, n_inputs) and T: (n, n_outputs), both of the network's dtype. Returns the loss.
+        X: (n, *input_shape) and T: (n, n_outputs), both of the network's dtype. Returns
+        the loss.
         """
-        out = self._forward_to_loss(X, training=True)
-        return self._backward(out, T)
+        return self._backward(self.forward_to_loss(X, training=True), T)
 
-    def _backward(self, out: np.ndarray, T: np.ndarray, scale: float = 1.0) -> float:
-        """Loss and backward pass; every layer's ``grads`` becomes ``scale`` · its gradient."""
+    def _backward(self, out: Any, T: Any) -> float:
+        """The loss, and the backward pass from its gradient down to the first layer with
+        parameters: every layer's ``grads`` holds dL/d(its parameters)."""
         if self._fused:
             loss, grad = self.loss.value_and_grad_logits(out, T)
         else:
             loss, grad = self.loss.value_and_grad(out, T)
-        if scale != 1.0:  # the output gradient is small (n × k): scaling it scales them all
-            grad *= grad.dtype.type(scale)
-        for layer, need_input_grad in self._backward_plan:
-            grad = layer.backward(grad, need_input_grad)
+        layers = self._loss_layers
+        for i in reversed(range(self._first_trainable, len(layers))):
+            grad = layers[i].backward(grad, need_input_grad=i > self._first_trainable)
         return loss
 
-    def train_step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, int]:
+    def train_step(self, X: Any, T: Any) -> tuple[float, int]:
         """One update on a batch: forward, loss, backward, optimizer step.
 
         Returns the batch loss (before the update) and the number of correct predictions.
-        With plain SGD the learning rate is folded into the output gradient, lr·(a - y)/m,
-        so every layer's ``grads`` holds its step lr·g and the update is p -= g; use
-        :meth:`compute_gradients` for the gradients themselves.
+        Afterwards every layer's ``grads`` holds the gradient the step was taken with.
         """
-        out = self._forward_to_loss(X, training=True)
-        correct = self._count_correct(out, T)
-        lr = self.optimizer.lr_to_fold
-        loss = self._backward(out, T, 1.0 if lr is None else lr)
-        # built every step, not cached: a layer may rebind its arrays (Layer.astype)
-        params, grads = self.parameters(), self.gradients()
-        if lr is None:
-            self.optimizer.step(params, grads, self._no_decay_names)
-        else:
-            self.optimizer.step(params, grads, prescaled=True)
+        out = self.forward_to_loss(X, training=True)
+        correct = self.count_correct(out, T)
+        loss = self._backward(out, T)
+        self.optimizer.step(self.parameters(), self.gradients(), self._no_decay_names())
         return loss, correct
 
-    def _count_correct(self, out: np.ndarray, T: np.ndarray) -> int:
-        """Correct predictions in a batch, from logits when fused (σ(z) ≥ 0.5 ⇔ z ≥ 0)."""
+    def _no_decay_names(self) -> set[str]:
+        # worked out only when the optimizer decays: it is per step
+        return self.no_decay() if self.optimizer.weight_decay else set()
+
+    def count_correct(self, out: Any, T: Any) -> int:
+        """Correct predictions in a batch, from what :meth:`forward_to_loss` gave (logits
+        when fused: σ(z) ≥ 0.5 ⇔ z ≥ 0); 0 for a regressor."""
         if not self.classifier:
             return 0
         if self.multilabel or T.shape[1] == 1:
@@ -231,13 +257,15 @@ class Network:
 
     # --- the public boundary --------------------------------------------------------------
 
-    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
-        return check_X(X, self.n_inputs, self.dtype, name)
+    def check_inputs(self, X: Any, name: str = "X") -> Any:
+        """``X`` checked and cast: ``(n, *input_shape)`` of the network's dtype (flat rows
+        are reshaped for an image input); a ValueError naming the problem otherwise."""
+        return check_X(X, self.input_shape, self.dtype, name)
 
-    def _prepare(self, X: Any, y: Any, names: tuple[str, str] = ("X", "y")
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Validated ``X: (n, n_inputs)`` and targets ``T: (n, n_outputs)``."""
-        X = self._check_X(X, names[0])
+    def prepare(self, X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[Any, Any]:
+        """Validated ``X: (n, *input_shape)`` and targets ``T: (n, n_outputs)`` for labels
+        ``y`` (class indices, one-hot or 0/1 rows, or values for a regressor)."""
+        X = self.check_inputs(X, names[0])
         try:
             y_len = None if isinstance(y, (str, bytes)) else len(y)
         except TypeError:  # a scalar, None, a 0-d array
@@ -251,23 +279,24 @@ class Network:
         T = to_targets(y, self.n_outputs, self.dtype, classifier=self.classifier, name=names[1])
         return X, T
 
-    def _set_task(self, T: np.ndarray) -> None:
-        """Multi-label when a sigmoid output of several units is trained on multi-hot rows."""
+    def set_task(self, T: Any) -> None:
+        """Learn from training targets whether the task is multi-label: a sigmoid output of
+        several units trained on multi-hot rows."""
         self.multilabel = (isinstance(self.layers[-1], Sigmoid) and T.shape[1] > 1
                            and not is_one_hot(T))
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """The output layer's values, (n, n_outputs): class probabilities for a classifier."""
-        return self._predict_checked(self._check_X(X))
-
-    def _predict_checked(self, X: np.ndarray, logits: bool = False) -> np.ndarray:
-        """The output (or, with ``logits``, what the loss takes) for an already checked
-        ``X: (n, n_inputs)``, in chunks of rows."""
-        forward = self._forward_to_loss if logits else self.forward
+    def forward_batches(self, X: Any, logits: bool = False) -> Any:
+        """The output (or, with ``logits``, what the loss takes) for inputs already checked
+        by :meth:`check_inputs`, computed in chunks of rows to bound memory."""
+        forward = self.forward_to_loss if logits else self.forward
         return np.concatenate([forward(X[i:i + _CHUNK], training=False)
                                for i in range(0, len(X), _CHUNK)])
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any) -> Any:
+        """The output layer's values, (n, n_outputs): class probabilities for a classifier."""
+        return self.forward_batches(self.check_inputs(X))
+
+    def predict(self, X: Any) -> Any:
         """Class labels (n,): argmax, or 0/1 at 0.5 for one sigmoid unit; (n, k) 0/1 for a
         multi-label network. For a regressor, the outputs (n, n_outputs)."""
         P = self.predict_proba(X)
@@ -282,15 +311,15 @@ class Network:
 
         The loss is the loss alone, without any weight decay term.
         """
-        X, T = self._prepare(X, y)
-        return self._evaluate(X, T)
+        return self.evaluate_targets(*self.prepare(X, y))
 
-    def _evaluate(self, X: np.ndarray, T: np.ndarray) -> dict[str, float]:
+    def evaluate_targets(self, X: Any, T: Any) -> dict[str, float]:
+        """:meth:`evaluate` for inputs and targets already :meth:`prepare` d."""
         loss = correct = 0.0
         for i in range(0, len(X), _CHUNK):
-            out = self._forward_to_loss(X[i:i + _CHUNK], training=False)
-            loss += self._loss_value(out, T[i:i + _CHUNK]) * len(out)
-            correct += self._count_correct(out, T[i:i + _CHUNK])
+            out = self.forward_to_loss(X[i:i + _CHUNK], training=False)
+            loss += self.loss_value(out, T[i:i + _CHUNK]) * len(out)
+            correct += self.count_correct(out, T[i:i + _CHUNK])
         result = {"loss": loss / len(X)}
         if self.classifier:
             result["accuracy"] = correct / len(X)
@@ -308,7 +337,7 @@ class Network:
         seed: int | None = None,
         callbacks: Any = None,
     ) -> History:
-        """Train on ``X: (n, n_inputs)`` and labels ``y``; returns this call's History.
+        """Train on ``X: (n, *input_shape)`` and labels ``y``; returns this call's History.
 
         ``batch_size=None`` trains full batch. An epoch's loss is the batch-size-weighted
         mean of the batch losses computed in its forward passes, before each update.
@@ -318,26 +347,34 @@ class Network:
         terminal (plain lines otherwise), 2 one line per epoch. Ctrl-C stops after the
         current batch and returns the history so far (see ``History.stop_reason``).
         """
-        from .training.loop import fit
-
-        return fit(self, X, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
-                   validation_data=validation_data, verbose=verbose, seed=seed,
-                   callbacks=callbacks)
+        callbacks = loop.check_arguments(epochs, batch_size, verbose, callbacks)
+        X, T = self.prepare(X, y)
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, y_val)")
+            val = self.prepare(*validation_data,
+                               names=("validation_data X", "validation_data y"))
+        self.set_task(T)
+        rng = backend.rng(seed) if seed is not None else self.rng
+        return loop.fit(self, X, T, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+                        validation=val, verbose=verbose, rng=rng, callbacks=callbacks)
 
     # --- presentation and files -----------------------------------------------------------
 
     def summary(self, file: Any = None) -> str:
         """Print (and return) a table of layers, output shapes and parameter counts."""
         rows = [("Layer", "Output shape", "Params")]
-        width = self.n_inputs
+        shape = self.input_shape
         for i, layer in enumerate(self.layers):
-            width = layer.output_width(width)
-            rows.append((f"{i}: {layer!r}", f"(None, {width})", f"{layer.n_params:,}"))
+            shape = layer.output_shape(shape)
+            rows.append((f"{i}: {layer!r}", str((None, *shape)), f"{layer.n_params:,}"))
         w0 = max(len(r[0]) for r in rows)
         w1 = max(len(r[1]) for r in rows)
         w2 = max(len(r[2]) for r in rows)
         out = _io.StringIO()
         rule = "-" * (w0 + w1 + w2 + 4)
+        print(f"Input shape: {(None, *self.input_shape)}", file=out)
         for j, (a, b, c) in enumerate(rows):
             print(f"{a:<{w0}}  {b:<{w1}}  {c:>{w2}}", file=out)
             if j == 0:
@@ -351,15 +388,240 @@ class Network:
         print(text, end="", file=file)
         return text
 
-    def save(self, path: Any) -> None:
-        """Write the network to ``path`` (.npz with a JSON header); see :func:`plainnet.load`."""
-        from .saving.model_file import save
+    def get_config(self) -> dict[str, Any]:
+        """What rebuilds this network without its arrays: each layer's registered type name
+        and constructor arguments, the input shape, loss, optimizer, dtype and seed (plain
+        JSON values). Refuses a layer, loss or optimizer a model file cannot name."""
+        layers = []
+        for i, layer in enumerate(self.layers):
+            name = registered_name(layer)
+            if name is None:
+                raise ValueError(f"layer {i} of type {type(layer).__name__} is not registered: "
+                                 f"register it with plainnet.nn.register({type(layer).__name__})")
+            layers.append({"type": name, "config": layer.get_config()})
+        return {"layers": layers, "input_shape": list(self.input_shape),
+                "hyperparameters": {"loss": _saved_type(self.loss, _LOSS_TYPES).name,
+                                    "optimizer": {"type": _saved_type(self.optimizer,
+                                                                      _OPTIMIZER_TYPES).__name__,
+                                                  "config": self.optimizer.get_config()},
+                                    "dtype": self.dtype.name, "seed": self.seed}}
 
-        save(self, path)
+    def state_dict(self) -> dict[str, Any]:
+        """Every array the network holds, by model-file name: ``param/<i>.<key>``,
+        ``state/<i>.<key>`` and ``optimizer/<i>.<key>/<slot>``."""
+        arrays = {f"param/{name}": p for name, p in self.parameters().items()}
+        arrays.update({f"state/{name}": a for name, a in self.states().items()})
+        arrays.update({f"optimizer/{name}/{slot}": a
+                       for name, slots in self.optimizer.state.items()
+                       for slot, a in slots.items()})
+        return arrays
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the network to ``path`` (exactly that name; ``.npz`` is the usual suffix):
+        its config, every parameter, state array and optimizer slot, the history, metadata
+        and the state of its random generators. See :func:`plainnet.load`.
+
+        Every array is checked first (finite, of the right shape and dtype). The file is
+        written next to the target under a temporary name and renamed over it, so a failed
+        save leaves an existing file byte for byte as it was and no temporary file behind.
+        """
+        path = Path(path).expanduser()
+        try:
+            header = self.get_config()
+        except ValueError as exc:
+            raise ModelFileError(f"{path}: cannot save: {exc}") from None
+        arrays = self.state_dict()
+        self._check_savable(path, arrays)
+        header.update(
+            optimizer_iterations=self.optimizer.iterations,
+            # JSON has no NaN or infinity: such a value (a diverged val_loss) is kept as "inf"
+            history={"epoch": self.history.epoch,
+                     "history": {k: [v if math.isfinite(v) else repr(v) for v in vals]
+                                 for k, vals in self.history.history.items()}},
+            metadata=self.metadata, multilabel=self.multilabel,
+            rng={"network": self.rng.bit_generator.state,
+                 "layers": {str(i): layer.rng.bit_generator.state
+                            for i, layer in enumerate(self.layers) if _has_rng(layer)}})
+        model_file.write_model(path, header, {k: backend.to_numpy(a) for k, a in arrays.items()})
+
+    def _check_savable(self, path: Path, arrays: dict[str, Any]) -> None:
+        """Refuse, before writing anything, arrays the file could not give back."""
+        shapes = {}  # what the layers' configs imply, as loading will check
+        for i, layer in enumerate(self.layers):
+            implied = type(layer).array_shapes(layer.get_config())
+            shapes.update({f"param/{i}.{k}": tuple(v) for k, v in implied["params"].items()})
+            shapes.update({f"state/{i}.{k}": tuple(v) for k, v in implied["state"].items()})
+        for name, a in arrays.items():
+            kind, _, rest = name.partition("/")
+            # a slot is shaped as its parameter
+            expected = shapes.get(f"param/{rest.split('/')[0]}" if kind == "optimizer" else name)
+            if tuple(a.shape) != expected or a.dtype != self.dtype:
+                raise ModelFileError(f"{path}: {name} is {a.dtype} of shape {a.shape}, expected "
+                                     f"{self.dtype} of shape {expected}; not saved")
+            if not np.isfinite(a).all():
+                raise ModelFileError(f"{path}: {name} holds NaN or infinity "
+                                     f"({int(np.count_nonzero(~np.isfinite(a)))} values); "
+                                     "not saved")
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Network([{inner}], loss={self.loss.name!r}, optimizer={self.optimizer!r})"
+
+
+def _has_rng(layer: Layer) -> bool:
+    """Layers that draw random numbers while training (Dropout) keep a generator ``rng``."""
+    return isinstance(getattr(layer, "rng", None), np.random.Generator)
+
+
+_OPTIMIZER_TYPES = {cls.__name__: cls for cls in optimizers.OPTIMIZERS.values()}
+_LOSS_TYPES = {cls.name: cls for cls in losses.LOSSES.values()}
+
+
+def _saved_type(obj: Any, types: dict[str, type]) -> Any:
+    """The built-in class a model file records for ``obj``: its own, or the one its class
+    declares itself saved as (``saved_as``, not inherited by further subclasses)."""
+    cls = vars(type(obj)).get("saved_as", type(obj))
+    if cls not in types.values():
+        raise ValueError(f"{type(obj).__name__} is not one a model file can name; model files "
+                         f"hold {', '.join(types)}")
+    return cls
+
+
+def load(path: str | os.PathLike) -> Network:
+    """The network saved in ``path``: a plainnet ``.npz`` model (format 1 or 2) or a
+    network2.py JSON model.
+
+    Raises :class:`ModelFileError` (a ValueError) naming the file when it is neither, or is
+    corrupt, truncated, of an unknown format version, or holds anything but numbers.
+
+    >>> import tempfile, pathlib
+    >>> net = mlp([4, 3, 2], seed=0)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.npz"
+    >>> net.save(path)
+    >>> bool((load(path).parameters()["0.W"] == net.parameters()["0.W"]).all())
+    True
+    """
+    path = Path(path).expanduser()
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if start.startswith(b"PK\x03\x04"):
+        header, arrays = model_file.read_model(path)
+    elif start.lstrip()[:1] == b"{":
+        header, arrays = network2.read_network2(path)
+    else:
+        raise ModelFileError(f"{path}: not a model file: it is neither a plainnet .npz archive "
+                             f"nor a network2.py JSON model (it starts with {start!r})")
+    try:
+        return _from_file(header, arrays)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        raise ModelFileError(f"{path}: the header does not describe a valid network "
+                             f"({type(exc).__name__}: {exc})") from None
+
+
+def _from_file(header: dict[str, Any], arrays: dict[str, Any]) -> Network:
+    """The network a checked header and its arrays describe."""
+    hyper = header["hyperparameters"]
+    layers = [_build_layer(spec) for spec in header["layers"]]
+    opt_spec = hyper["optimizer"]
+    opt_cls = _OPTIMIZER_TYPES.get(opt_spec["type"])
+    if opt_cls is None:
+        raise ModelFileError(f"unknown optimizer type {opt_spec['type']!r}")
+    loss = _LOSS_TYPES.get(hyper["loss"])
+    if loss is None:
+        raise ModelFileError(f"unknown loss {hyper['loss']!r}")
+    # no seed here: the layers' weights and generators come from the file
+    network = Network(layers, loss=loss(), optimizer=opt_cls(**opt_spec["config"]),
+                      dtype=hyper["dtype"], input_shape=header["input_shape"])
+    network.seed = hyper["seed"]
+    live = {f"param/{n}": p for n, p in network.parameters().items()}
+    live.update({f"state/{n}": a for n, a in network.states().items()})
+    for name, target in live.items():
+        target[...] = arrays[name]
+    for name, a in arrays.items():
+        if name.startswith("optimizer/"):
+            _, param, slot = name.split("/")
+            network.optimizer.state.setdefault(param, {})[slot] = a
+    network.optimizer.iterations = int(header.get("optimizer_iterations", 0))
+    stored = header.get("history", {"epoch": [], "history": {}})
+    network.history.epoch = [int(e) for e in stored["epoch"]]
+    network.history.history = {str(k): [float(v) for v in vals]
+                               for k, vals in stored["history"].items()}
+    network.metadata = dict(header.get("metadata", {}))
+    network.multilabel = bool(header.get("multilabel", False))
+    _set_rng_states(network, header.get("rng"))
+    return network
+
+
+def _build_layer(spec: dict[str, Any]) -> Layer:
+    cls = registered(spec["type"])
+    config = dict(spec["config"])
+    init = config.get("init")
+    if cls is Dense and init not in initializers.INITIALIZERS:
+        # a custom initializer only named the first draw, which the saved weights replace
+        del config["init"]
+        layer = cls(**config)
+        layer.init = str(init)
+        return layer
+    return cls(**config)
+
+
+def _set_rng_states(network: Network, states: dict[str, Any] | None) -> None:
+    if states is None:
+        return
+    _set_rng_state(network.rng, states["network"])
+    for i, state in states["layers"].items():
+        layer = network.layers[int(i)]
+        if not _has_rng(layer):
+            raise ModelFileError(f"random generator state for layer {i}, which has none")
+        _set_rng_state(layer.rng, state)
+
+
+def _set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
+    if state.get("bit_generator") != type(rng.bit_generator).__name__:
+        raise ValueError(f"random generator {state.get('bit_generator')!r}, expected "
+                         f"{type(rng.bit_generator).__name__}")
+    rng.bit_generator.state = state
+
+
+def _check_layers(layers: Any) -> list[Layer]:
+    """``layers`` as a non-empty list of Layer objects, or a ValueError saying how."""
+    if isinstance(layers, Layer):
+        name = type(layers).__name__
+        raise ValueError(f"layers must be a list of Layer objects, got a single {name}: "
+                         f"pass it in a list, e.g. Network([{name}(...), ...], loss=...)")
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise ValueError("layers must be a list of Layer objects such as [Dense(2, 10), "
+                         f"ReLU(), Dense(10, 1), Sigmoid()], got {layers!r}") from None
+    if not layers or not all(isinstance(layer, Layer) for layer in layers):
+        raise ValueError("layers must be a non-empty sequence of Layer objects, got "
+                         f"{[type(layer).__name__ for layer in layers]}")
+    return layers
+
+
+def _find_input_shape(layers: list[Layer], given: Sequence[int] | None) -> Shape:
+    """The shape of one input sample: ``given``, or the first layer's that knows it when
+    every layer before it keeps its input's shape (activations, dropout)."""
+    if given is not None:
+        try:
+            shape = tuple(given)
+        except TypeError:
+            shape = None
+        if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                                and d >= 1 for d in shape):
+            raise ValueError(f"input_shape must be a tuple of positive integers such as "
+                             f"(784,) or (1, 28, 28), got {given!r}")
+        return tuple(int(d) for d in shape)
+    for layer in layers:
+        if layer.input_shape is not None:
+            return tuple(layer.input_shape)
+        if type(layer).output_shape is not Layer.output_shape:  # it may change the shape
+            break
+    raise ValueError("cannot tell the shape of the network's input from its layers: pass "
+                     "input_shape=, e.g. Network([...], loss=..., input_shape=(1, 28, 28))")
 
 
 _OUTPUT_LOSS = {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy",

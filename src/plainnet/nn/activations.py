@@ -27,8 +27,8 @@ class ReLU(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training:
             return np.maximum(x, 0)
-        self._mask = np.greater(x, 0, out=self._buffer("mask", x.shape, x.dtype))
-        return np.multiply(x, self._mask, out=self._buffer("a", x.shape, x.dtype))
+        self._mask = np.greater(x, 0, out=self.scratch("mask", x.shape, x.dtype))
+        return np.multiply(x, self._mask, out=self.scratch("a", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         return np.multiply(grad, self._mask, out=grad)
@@ -49,11 +49,11 @@ class LeakyReLU(ReLU):
         alpha = x.dtype.type(self.alpha)
         if not training:
             return np.where(x > 0, x, x * alpha)
-        mask = np.greater(x, 0, out=self._buffer("mask", x.shape, x.dtype))  # 1 or 0
+        mask = np.greater(x, 0, out=self.scratch("mask", x.shape, x.dtype))  # 1 or 0
         mask *= 1 - alpha
         mask += alpha  # 1 or alpha: (1 - alpha) + alpha is exactly 1 for any alpha <= 2^24
         self._mask = mask
-        return np.multiply(x, mask, out=self._buffer("a", x.shape, x.dtype))
+        return np.multiply(x, mask, out=self.scratch("a", x.shape, x.dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -65,12 +65,12 @@ class Sigmoid(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training:
             return sigmoid(x)
-        self._a = sigmoid(x, out=self._buffer("a", x.shape, x.dtype))
+        self._a = sigmoid(x, out=self.scratch("a", x.shape, x.dtype))
         return self._a
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         a = self._a
-        dz = np.subtract(1, a, out=self._buffer("dz", a.shape, a.dtype))  # 1 - a
+        dz = np.subtract(1, a, out=self.scratch("dz", a.shape, a.dtype))  # 1 - a
         dz *= a
         return np.multiply(grad, dz, out=dz)
 
@@ -81,12 +81,12 @@ class Tanh(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training:
             return np.tanh(x)
-        self._a = np.tanh(x, out=self._buffer("a", x.shape, x.dtype))
+        self._a = np.tanh(x, out=self.scratch("a", x.shape, x.dtype))
         return self._a
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         a = self._a
-        dz = np.multiply(a, a, out=self._buffer("dz", a.shape, a.dtype))
+        dz = np.multiply(a, a, out=self.scratch("dz", a.shape, a.dtype))
         np.subtract(1, dz, out=dz)  # 1 - a²
         return np.multiply(grad, dz, out=dz)
 

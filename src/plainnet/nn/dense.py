@@ -1,4 +1,4 @@
-"""Dense: the fully connected layer, ``Z = X·W + b``, and Flatten."""
+"""Dense, the fully connected layer ``Z = X·W + b``, and Flatten, which turns images into rows."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..checks import check_dtype, check_number
 from . import initializers
-from .layer import Layer
+from .layer import Layer, Shape, check_input_shape, flat_size
 
 
 class Dense(Layer):
     """Fully connected layer: ``Z = X·W + b``.
 
-    W: (fan_in, fan_out), b: (fan_out,). ``init`` names an initializer (see
-    :mod:`plainnet.initializers`); ``seed`` fixes the draw.
+    X: (n, fan_in), W: (fan_in, fan_out), b: (fan_out,), Z: (n, fan_out). ``init`` names
+    an initializer (see :mod:`plainnet.nn.initializers`); ``seed`` fixes the draw (without
+    one, a :class:`~plainnet.Network` built with a seed draws it from that).
 
     >>> import numpy as np
     >>> dense = Dense(3, 2, seed=0)
@@ -38,48 +40,87 @@ class Dense(Layer):
         super().__init__()
         check_number("fan_in", fan_in, low=1, integer=True)
         check_number("fan_out", fan_out, low=1, integer=True)
+        initializers.get(init)  # an unknown name is refused before anything is drawn
         self.init = init
-        draw = initializers.get(init)
+        self.seed = seed
         dt = check_dtype(dtype)
-        W = np.asarray(draw(int(fan_in), int(fan_out), np.random.default_rng(seed)), dtype=dt)
-        if W.shape != (fan_in, fan_out):
-            raise ValueError(
-                f"initializer {init!r} returned shape {W.shape}, expected {(fan_in, fan_out)}"
-            )
-        self.params = {"W": W, "b": np.zeros(fan_out, dtype=dt)}
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros(fan_out, dtype=dt)}
-        self._x: np.ndarray | None = None
+        self.params = {"W": backend.empty((int(fan_in), int(fan_out)), dt),
+                       "b": backend.zeros((int(fan_out),), dt)}
+        self.grads = {k: backend.zeros(p.shape, dt) for k, p in self.params.items()}
+        self.reseed(seed)
+        self._x: Any = None
+
+    def reseed(self, seed: Any) -> None:
+        """Draw W afresh from ``seed`` with the layer's initializer; b back to zero."""
+        W, b = self.params["W"], self.params["b"]
+        W[...] = backend.asarray(initializers.draw(self.init, W.shape, backend.rng(seed)),
+                                 W.dtype, self.xp)
+        b[...] = 0
 
     @property
     def fan_in(self) -> int:
-        return self.params["W"].shape[0]
+        return int(self.params["W"].shape[0])
 
     @property
     def fan_out(self) -> int:
-        return self.params["W"].shape[1]
+        return int(self.params["W"].shape[1])
 
-    def output_width(self, input_width: int) -> int:
-        return self.fan_out
+    @property
+    def input_shape(self) -> Shape:
+        return (self.fan_in,)
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def output_shape(self, input_shape: Shape) -> Shape:
+        check_input_shape(self, input_shape, (self.fan_in,))
+        return (self.fan_out,)
+
+    @classmethod
+    def array_shapes(cls, config: dict[str, Any]) -> dict[str, dict[str, Shape]]:
+        fan_in, fan_out = int(config["fan_in"]), int(config["fan_out"])
+        return {"params": {"W": (fan_in, fan_out), "b": (fan_out,)}, "state": {}}
+
+    def forward(self, x: Any, training: bool = False) -> Any:
         W, b = self.params["W"], self.params["b"]
         if not training:
             return x @ W + b
         self._x = x
-        z = np.matmul(x, W, out=self._buffer("z", (x.shape[0], W.shape[1]), W.dtype))
-        z += b
+        z = np.matmul(x, W, out=self.scratch("z", (x.shape[0], W.shape[1]), W.dtype))
+        z += b  # Z = X·W + b
         return z
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
         x = self._x
         np.matmul(x.T, grad, out=self.grads["W"])  # dW = A_prevᵀ·dZ
-        ones = self._buffer("ones", (grad.shape[0],), grad.dtype, fill=1)
+        ones = self.scratch("ones", (grad.shape[0],), grad.dtype, fill=1)
         np.matmul(ones, grad, out=self.grads["b"])  # db = Σ dZ = 1ᵀ·dZ (BLAS beats a column sum)
         if not need_input_grad:
             return None
-        dx = self._buffer("dx", x.shape, grad.dtype)
+        dx = self.scratch("dx", x.shape, grad.dtype)
         return np.matmul(grad, self.params["W"].T, out=dx)  # dA_prev = dZ·Wᵀ
 
     def get_config(self) -> dict[str, Any]:
         init = self.init if isinstance(self.init, str) else getattr(self.init, "__name__", "custom")
         return {"fan_in": self.fan_in, "fan_out": self.fan_out, "init": init}
+
+
+class Flatten(Layer):
+    """Each sample as one row: ``(n, *shape)`` → ``(n, ∏ shape)``, as a view of the input.
+
+    Backward gives the gradient its input's shape back. Nothing is copied either way.
+
+    >>> import numpy as np
+    >>> Flatten().forward(np.zeros((5, 1, 28, 28))).shape
+    (5, 784)
+    >>> Flatten().output_shape((32, 7, 7))
+    (1568,)
+    """
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (flat_size(input_shape),)
+
+    def forward(self, x: Any, training: bool = False) -> Any:
+        if training:
+            self._in_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
+        return grad.reshape(self._in_shape) if need_input_grad else None

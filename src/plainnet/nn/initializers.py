@@ -1,6 +1,9 @@
-"""Weight initializers: ``init(fan_in, fan_out, rng) -> W`` with W of shape (fan_in, fan_out).
+"""Weight initializers: ``init(shape, rng) -> W``, for a weight of any shape.
 
-Biases always start at zero. The names follow the tutorials and the usual frameworks:
+Biases always start at zero. A weight's fans come from its shape (:func:`fans`): a dense
+``W: (fan_in, fan_out)``, or a convolution kernel ``(out_channels, in_channels, kh, kw)``
+with fan_in = in_channels·kh·kw and fan_out = out_channels·kh·kw, as PyTorch counts them.
+The names follow the tutorials and the usual frameworks:
 
 ======================  =========================================  ======================
 name                    distribution                               used by
@@ -13,47 +16,71 @@ name                    distribution                               used by
 ``"he_normal"``         N(0, 2 / fan_in)                           ReLU (our default)
 ``"he_uniform"``        U(-a, a), a = sqrt(6 / fan_in)             ReLU
 ======================  =========================================  ======================
+
+>>> import numpy as np
+>>> he_normal((3, 2), np.random.default_rng(0)).shape
+(3, 2)
+>>> fans((16, 3, 5, 5))
+(75, 400)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from ..checks import lookup
 
-Initializer = Callable[[int, int, np.random.Generator], np.ndarray]
+Shape = tuple[int, ...]
+Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
 
 
-def normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.standard_normal((fan_in, fan_out))
+def fans(shape: Shape) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight: ``(fan_in, fan_out)`` for a dense one; for a kernel
+    ``(out, in, *window)``, in·∏window and out·∏window."""
+    if len(shape) < 2:
+        raise ValueError(f"a weight needs at least 2 dimensions to have fans, got shape {shape}")
+    if len(shape) == 2:
+        return int(shape[0]), int(shape[1])
+    window = math.prod(shape[2:])
+    return int(shape[1]) * window, int(shape[0]) * window
 
 
-def scaled_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)
+def normal(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal(shape)
 
 
-def small_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
-    return 0.01 * rng.standard_normal((fan_in, fan_out))
+def scaled_normal(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    fan_in, _ = fans(shape)
+    return rng.standard_normal(shape) / np.sqrt(fan_in)
 
 
-def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+def small_normal(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    return 0.01 * rng.standard_normal(shape)
+
+
+def glorot_uniform(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    fan_in, fan_out = fans(shape)
     a = np.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-a, a, (fan_in, fan_out))
+    return rng.uniform(-a, a, shape)
 
 
-def glorot_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / (fan_in + fan_out))
+def glorot_normal(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    fan_in, fan_out = fans(shape)
+    return rng.standard_normal(shape) * np.sqrt(2.0 / (fan_in + fan_out))
 
 
-def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
+def he_normal(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    fan_in, _ = fans(shape)
+    return rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
 
 
-def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+def he_uniform(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    fan_in, _ = fans(shape)
     a = np.sqrt(6.0 / fan_in)
-    return rng.uniform(-a, a, (fan_in, fan_out))
+    return rng.uniform(-a, a, shape)
 
 
 INITIALIZERS: dict[str, Initializer] = {
@@ -68,7 +95,15 @@ INITIALIZERS: dict[str, Initializer] = {
 
 
 def get(init: str | Initializer) -> Initializer:
-    """An initializer by name, or a callable ``(fan_in, fan_out, rng) -> array`` as it is."""
+    """An initializer by name, or a callable ``(shape, rng) -> array`` as it is."""
     if callable(init):
         return init
     return lookup("initializer", init, INITIALIZERS)
+
+
+def draw(init: str | Initializer, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    """A weight of ``shape`` drawn by ``init`` (a name or a callable), checked for shape."""
+    W = np.asarray(get(init)(tuple(shape), rng))
+    if W.shape != tuple(shape):
+        raise ValueError(f"initializer {init!r} returned shape {W.shape}, expected {tuple(shape)}")
+    return W

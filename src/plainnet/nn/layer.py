@@ -1,66 +1,135 @@
-"""Layers: each keeps what its backward pass needs from its forward pass.
+"""Layer: the base class of everything with a forward and a backward pass.
 
-A layer maps ``x: (n_samples, n_in)`` to ``(n_samples, n_out)``. ``forward(x,
-training=True)`` remembers its input (and any mask); ``backward(grad)`` takes
-dL/d(output) and returns dL/d(input), filling ``grads`` on the way.
+A layer maps ``x: (n, *input_shape)`` to ``(n, *output_shape)``; shapes never include
+the sample axis. ``forward(x, training)`` remembers what the backward pass needs;
+``backward(grad)`` takes dL/d(output) and returns dL/d(input), filling ``grads`` on the
+way. A layer owns three dicts of arrays:
 
-In training mode a layer writes into buffers it owns, allocated once per batch
-size: the arrays it returns stay valid until its next call. With
-``training=False`` every call returns fresh arrays and remembers nothing.
+- ``params``: what the optimizer trains (``W``, ``b``, ``gamma``, ...);
+- ``grads``: dL/d(param) after a backward pass, same keys and shapes as ``params``;
+- ``state``: arrays that are not trained but belong to the model (running statistics);
+  they are cast, saved, loaded and moved with the layer.
+
+In training mode a layer writes into buffers it owns, allocated once per batch shape
+through :mod:`plainnet.backend`: the arrays it returns stay valid until its next call.
+With ``training=False`` every call returns fresh arrays and remembers nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+import math
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from ..backend import Buffers
 from ..checks import check_dtype
 
+Shape = tuple[int, ...]
+
 
 class Layer(Buffers):
-    """Base class. Layers with parameters fill ``params`` and ``grads`` (same keys, same shapes)."""
+    """Base class. Subclasses write ``forward`` and ``backward``, and where they change the
+    shape or hold arrays, ``output_shape``, ``get_config`` and ``array_shapes``.
+
+    >>> import numpy as np
+    >>> from plainnet import ReLU
+    >>> relu = ReLU()
+    >>> relu.forward(np.array([[-1.0, 2.0]])).tolist()
+    [[0.0, 2.0]]
+    >>> relu.output_shape((2,)), relu.training  # a Network sets ``training`` as it runs it
+    ((2,), False)
+    """
 
     #: parameters that weight decay (L2) applies to; biases are left out, as is usual
-    decayed: tuple[str, ...] = ()
+    decayed: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self._buffers: dict[str, np.ndarray] = {}
+        self.params: dict[str, Any] = {}
+        self.grads: dict[str, Any] = {}
+        self.state: dict[str, Any] = {}
+        #: whether the last forward pass was a training one (set by ``forward``'s caller)
+        self.training = False
+        #: the seed the layer was built with; None lets a Network seed it
+        self.seed: Any = None
+        self._buffers: dict[str, Any] = {}
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    # --- the math --------------------------------------------------------------------------
+
+    def forward(self, x: Any, training: bool = False) -> Any:
+        """The layer's output for ``x: (n, *input_shape)``."""
         raise NotImplementedError
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
         """dL/d(input) from ``grad`` = dL/d(output); None when ``need_input_grad`` is False."""
         raise NotImplementedError
 
-    def output_width(self, input_width: int) -> int:
-        """Number of output features for ``input_width`` input features."""
-        return input_width
+    # --- shapes ----------------------------------------------------------------------------
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of one output sample for one input sample of ``input_shape`` (without
+        the sample axis); raises ValueError when the layer cannot take that shape."""
+        return tuple(input_shape)
+
+    @property
+    def input_shape(self) -> Shape | None:
+        """The one input shape this layer takes, when its parameters fix it (a Dense layer's
+        ``(fan_in,)``); None when it takes any."""
+        return None
+
+    @classmethod
+    def array_shapes(cls, config: dict[str, Any]) -> dict[str, dict[str, Shape]]:
+        """``{"params": {key: shape}, "state": {key: shape}}`` of a layer built from
+        ``config``, worked out without building it (so that a model file's arrays can be
+        checked before anything is allocated). This default builds the layer; layers with
+        large arrays override it with the arithmetic."""
+        layer = cls(**config)
+        return {"params": {k: tuple(p.shape) for k, p in layer.params.items()},
+                "state": {k: tuple(s.shape) for k, s in layer.state.items()}}
+
+    # --- arrays ----------------------------------------------------------------------------
 
     @property
     def n_params(self) -> int:
-        return sum(p.size for p in self.params.values())
+        return sum(int(p.size) for p in self.params.values())
 
-    def astype(self, dtype: Any) -> Layer:
-        """Cast parameters and gradients to ``dtype`` (no copy when they already are)."""
-        dt = check_dtype(dtype)
-        for key in self.params:
-            self.params[key] = self.params[key].astype(dt, copy=False)
-            self.grads[key] = self.grads[key].astype(dt, copy=False)
-        self._buffers.clear()
+    def map_arrays(self, fn: Callable[[Any], Any]) -> Layer:
+        """Replace every parameter, gradient and state array ``a`` by ``fn(a)`` (a cast, a
+        move to another device) and drop the scratch buffers, which were of the old kind."""
+        for arrays in (self.params, self.grads, self.state):
+            for key in arrays:
+                arrays[key] = fn(arrays[key])
+        self.clear_buffers()
         return self
 
+    def astype(self, dtype: Any) -> Layer:
+        """Cast parameters, gradients and state to ``dtype`` (no copy when they already are)."""
+        dt = check_dtype(dtype)
+        return self.map_arrays(lambda a: a.astype(dt, copy=False))
+
+    # --- randomness and rebuilding ---------------------------------------------------------
+
     def reseed(self, seed: Any) -> None:
-        """Reset the layer's own random generator, if it has one (Dropout does)."""
+        """Draw the layer's random numbers from ``seed`` from now on: its initial weights
+        (drawn again) and its generator, if it has one (Dropout does)."""
 
     def get_config(self) -> dict[str, Any]:
-        """Constructor arguments that rebuild this layer (without its weights)."""
+        """Constructor arguments that rebuild this layer (without its weights): plain JSON
+        values only."""
         return {}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def flat_size(shape: Shape) -> int:
+    """Values in one sample of ``shape``: ∏ shape."""
+    return math.prod(int(d) for d in shape)
+
+
+def check_input_shape(layer: Layer, input_shape: Shape, expected: Shape) -> None:
+    """Refuse an input shape that is not ``expected``, naming the layer."""
+    if tuple(input_shape) != tuple(expected):
+        raise ValueError(f"{layer!r} takes inputs of shape {tuple(expected)}, but the layer "
+                         f"before it gives {tuple(input_shape)}")
+

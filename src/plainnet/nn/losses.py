@@ -33,7 +33,11 @@ def _clip_probabilities(a: np.ndarray) -> np.ndarray:
 
 
 class Loss:
-    """Base class: ``value(a, t)`` and ``grad(a, t)`` on the network output."""
+    """Base class: ``value(a, t)`` and ``grad(a, t)`` on the network output.
+
+    A subclass that a model file should record as a built-in loss (same predictions, a
+    rule the built-in one can train on by) declares ``saved_as = TheBuiltInClass``.
+    """
 
     name = "loss"
     #: the output activation this loss fuses with, if any

@@ -1,23 +1,27 @@
-"""Model files: one ``.npz`` with a JSON header, read with ``allow_pickle=False``.
+"""Model files: one ``.npz`` archive with a JSON header, read with ``allow_pickle=False``.
 
-The archive holds ``header`` (UTF-8 JSON as uint8), every parameter as
-``param/<name>`` and the optimizer's state as ``optimizer/<name>/<key>``
-(``<name>`` as in :meth:`Network.parameters`, e.g. ``0.W``). The header holds the
-format version, the architecture (each layer's class and ``get_config()``), the
-hyperparameters (loss, optimizer, dtype, seed), the optimizer's step count, the
-training history, the input metadata, and the state of every random generator,
-so that a reloaded network continues training exactly as the original would have.
+This module knows the format, not the network: it writes a header and named arrays, and
+reads them back after checking them. :meth:`plainnet.Network.save` and
+:func:`plainnet.load` turn a network into those and back.
 
-An optimizer or loss class may name a built-in class to be saved as (``_saved_as``, as the
-scikit-learn estimators' variants do), with its ``get_config()``: the reloaded network
-predicts exactly as the original and trains on by the built-in rule. Any other class is
-refused, so that no custom update rule is silently replaced by another.
+The archive holds ``header`` (UTF-8 JSON as uint8) and one array per parameter
+(``param/<i>.<key>``), state array (``state/<i>.<key>``, e.g. running statistics) and
+optimizer slot (``optimizer/<i>.<key>/<slot>``), ``<i>`` being the layer's index. The
+header (format version 2) holds:
 
-Saving validates every parameter first and writes a temporary file in the target's
-directory that then replaces the target (:func:`atomic_write`), so a failed save leaves
-an older file as it was. Loading refuses anything else with a :class:`ModelFileError`
-naming the file.
-``load`` also reads the JSON models that network2.py's ``save()`` writes.
+- ``layers``: each layer's registered type name and constructor arguments
+  (``{"type": "Dense", "config": {"fan_in": 784, "fan_out": 512, ...}}``);
+- ``input_shape``, and ``hyperparameters``: loss, optimizer (type and config), dtype, seed;
+- ``arrays``: the shape of every array in the archive;
+- the optimizer's step count, the training history, the input metadata, whether the task
+  was multi-label, and the state of every random generator, so that a reloaded network
+  continues training exactly as the original would have.
+
+Reading checks, before it allocates anything, that every array the layers' configs imply
+(:meth:`plainnet.nn.Layer.array_shapes`) is there with that shape, stored uncompressed as
+plainnet writes it, and within the file's size. Files of format version 1 (plainnet 0.1)
+are read too. Writing goes to a temporary file beside the target that then replaces it
+(:func:`atomic_write`), so a failed save leaves an older file as it was.
 """
 
 from __future__ import annotations
@@ -31,34 +35,24 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import numpy as np
 
-from .. import optimizers
 from ..errors import ModelFileError
-from ..nn import activations, losses
-from ..nn.dense import Dense
-from ..nn.dropout import Dropout
-from ..nn.layer import Layer
-from ..training.history import History
-
-if TYPE_CHECKING:
-    from ..network import Network
+from ..nn import registered
 
 FORMAT = "plainnet-model"
-#: the format version this plainnet writes and reads
-VERSION = 1
-
-_LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in
-                                   (Dense, Dropout, *activations.ACTIVATIONS.values())}
-_OPTIMIZERS: dict[str, type[optimizers.Optimizer]] = {
-    cls.__name__: cls for cls in optimizers.OPTIMIZERS.values()}
-_LOSSES: dict[str, type[losses.Loss]] = {cls.name: cls for cls in losses.LOSSES.values()}
-_FLOAT_DTYPES = ("float32", "float64")
+#: the format version this plainnet writes
+VERSION = 2
+#: the versions it reads
+READABLE = (1, 2)
+FLOAT_DTYPES = ("float32", "float64")
+#: a header larger than this is not a model's
+_MAX_HEADER = 64 * 2**20
 
 
-# --- saving --------------------------------------------------------------------------------
+# --- writing ---------------------------------------------------------------------------------
 
 @contextlib.contextmanager
 def atomic_write(path: Path, mode: str = "wb", **open_args: Any) -> Iterator[IO[Any]]:
@@ -82,309 +76,187 @@ def atomic_write(path: Path, mode: str = "wb", **open_args: Any) -> Iterator[IO[
         raise
 
 
-def _saved_class(obj: Any, registered: dict[str, Any]) -> Any:
-    """The class a model file records for ``obj``: its own, or the built-in one its class
-    declares itself saved as (``_saved_as``, not inherited by further subclasses); None
-    when that class is not among ``registered``."""
-    cls = vars(type(obj)).get("_saved_as", type(obj))
-    return cls if cls in registered.values() else None
-
-
-def _rng_state(rng: np.random.Generator) -> dict[str, Any]:
-    return rng.bit_generator.state
-
-
-def _set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
-    if state.get("bit_generator") != type(rng.bit_generator).__name__:
-        raise ValueError(f"random generator {state.get('bit_generator')!r}, expected "
-                         f"{type(rng.bit_generator).__name__}")
-    rng.bit_generator.state = state
-
-
-def _has_rng(layer: Layer) -> bool:
-    """Layers that draw random numbers while training (Dropout) keep a generator."""
-    return isinstance(getattr(layer, "_rng", None), np.random.Generator)
-
-
 def _plain(value: Any) -> Any:
-    """NumPy scalars and arrays in ``network.metadata`` as JSON numbers and lists."""
+    """NumPy scalars and arrays in the metadata as JSON numbers and lists."""
     if isinstance(value, (np.generic, np.ndarray)):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} {value!r} is not a JSON value")
 
 
-def _check_savable(network: Network, path: Path) -> None:
-    """Refuse, before writing anything, a network that the file could not hold or rebuild."""
-    for i, layer in enumerate(network.layers):
-        if _LAYERS.get(type(layer).__name__) is not type(layer):
-            raise ModelFileError(f"{path}: cannot save layer {i} of type "
-                                 f"{type(layer).__name__}; model files hold only "
-                                 f"{', '.join(_LAYERS)}")
-    if _saved_class(network.optimizer, _OPTIMIZERS) is None:
-        raise ModelFileError(f"{path}: cannot save optimizer {type(network.optimizer).__name__}; "
-                             f"model files hold only {', '.join(_OPTIMIZERS)}")
-    if _saved_class(network.loss, _LOSSES) is None:
-        raise ModelFileError(f"{path}: cannot save loss {type(network.loss).__name__}; "
-                             f"model files hold only {', '.join(_LOSSES)}")
-    for name, p in network.parameters().items():
-        layer = network.layers[int(name.split(".")[0])]
-        expected = (layer.fan_in, layer.fan_out) if name.endswith(".W") else (layer.fan_out,)
-        if p.shape != expected or p.dtype != network.dtype:
-            raise ModelFileError(f"{path}: parameter {name} is {p.dtype} of shape {p.shape}, "
-                                 f"expected {network.dtype} of shape {expected}; not saved")
-        if not np.isfinite(p).all():
-            raise ModelFileError(f"{path}: parameter {name} holds NaN or infinity "
-                                 f"({np.count_nonzero(~np.isfinite(p))} values); not saved")
-    for name, state in network.optimizer.state.items():
-        for key, arr in state.items():
-            if not np.isfinite(arr).all():
-                raise ModelFileError(f"{path}: optimizer state {name}/{key} holds NaN or "
-                                     "infinity; not saved")
-
-
-def _header(network: Network) -> dict[str, Any]:
-    opt = network.optimizer
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "architecture": [{"class": type(layer).__name__, "config": layer.get_config()}
-                         for layer in network.layers],
-        "hyperparameters": {
-            "loss": _saved_class(network.loss, _LOSSES).name,
-            "optimizer": {"class": _saved_class(opt, _OPTIMIZERS).__name__,
-                          "config": opt.get_config()},
-            "dtype": network.dtype.name,
-            "seed": network.seed,
-        },
-        "optimizer_iterations": opt.iterations,
-        "optimizer_state": {name: sorted(state) for name, state in opt.state.items()},
-        "parameters": {name: list(p.shape) for name, p in network.parameters().items()},
-        # JSON has no NaN or infinity: such a value (a diverged val_loss) is kept as "inf", …
-        "history": {"epoch": network.history.epoch,
-                    "history": {k: [v if math.isfinite(v) else repr(v) for v in vals]
-                                for k, vals in network.history.history.items()}},
-        "metadata": network.metadata,
-        "multilabel": network.multilabel,
-        "rng": {"network": _rng_state(network._rng),
-                "layers": {str(i): _rng_state(layer._rng) for i, layer in
-                           enumerate(network.layers) if _has_rng(layer)}},
-    }
-
-
-def save(network: Network, path: str | os.PathLike) -> None:
-    """Write ``network`` to ``path`` (exactly that name; ``.npz`` is the usual suffix).
-
-    Every parameter is checked first (finite, of the right shape and dtype). The file is
-    written next to the target under a temporary name and renamed over it, so a failed
-    save leaves an existing file byte for byte as it was and no temporary file behind.
-    """
+def write_model(path: str | os.PathLike, header: dict[str, Any], arrays: dict[str, Any]) -> None:
+    """Write ``header`` (JSON values; ``format``, ``version`` and ``arrays`` are filled in)
+    and ``arrays`` (NumPy arrays by archive name) to ``path``, atomically."""
     path = Path(path).expanduser()
-    _check_savable(network, path)
+    header = {"format": FORMAT, "version": VERSION, **header,
+              "arrays": {name: list(a.shape) for name, a in arrays.items()}}
     try:
-        header = json.dumps(_header(network), allow_nan=False, default=_plain).encode()
+        text = json.dumps(header, allow_nan=False, default=_plain).encode()
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: network.metadata or the history cannot be written as "
                              f"JSON ({exc}); not saved") from None
-    arrays = {"header": np.frombuffer(header, np.uint8)}
-    arrays.update({f"param/{n}": p for n, p in network.parameters().items()})
-    arrays.update({f"optimizer/{n}/{k}": a for n, state in network.optimizer.state.items()
-                   for k, a in state.items()})
+    members = {"header": np.frombuffer(text, np.uint8)}
+    members.update({name: np.asarray(a) for name, a in arrays.items()})
     with atomic_write(path) as f:
-        np.savez(f, **arrays)
+        np.savez(f, **members)
 
 
-# --- loading -------------------------------------------------------------------------------
-
-def load(path: str | os.PathLike) -> Network:
-    """The network saved in ``path``: a plainnet ``.npz`` model or a network2.py JSON model.
-
-    Raises :class:`ModelFileError` (a ValueError) naming the file when it is neither, or is
-    corrupt, truncated, of an unknown format version, or holds anything but numbers.
-    """
-    path = Path(path).expanduser()
-    with open(path, "rb") as f:
-        start = f.read(4)
-    if start.startswith(b"PK\x03\x04"):
-        return _load_npz(path)
-    if start.lstrip()[:1] == b"{":
-        return _load_network2(path)
-    raise ModelFileError(f"{path}: not a model file: it is neither a plainnet .npz archive nor "
-                         f"a network2.py JSON model (it starts with {start!r})")
-
+# --- reading ---------------------------------------------------------------------------------
 
 _READ_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError, zipfile.BadZipFile,
-                zlib.error)
+                zlib.error, RuntimeError, NotImplementedError)
 
 
-def _read_npz(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The JSON header and every array of the archive, or a ModelFileError."""
+def read_model(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header (upgraded to version 2) and arrays of the model file ``path``.
+
+    Raises :class:`~plainnet.errors.ModelFileError` naming the file when it is not a
+    plainnet model, is corrupt or truncated, of an unknown version, or holds arrays other
+    than the header describes and the layers' configs imply.
+    """
+    path = Path(path).expanduser()
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        with zipfile.ZipFile(path) as archive:
+            return _read_archive(path, archive)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ModelFileError(f"{path}: the JSON header is nested too deeply") from None
     except _READ_ERRORS as exc:
         raise ModelFileError(f"{path}: corrupt, truncated or unsafe model file ({exc})") from None
-    if "header" not in arrays or arrays["header"].dtype != np.uint8:
-        raise ModelFileError(f"{path}: not a plainnet model file: it has no JSON header")
-    try:
-        header = json.loads(arrays.pop("header").tobytes().decode())
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: the JSON header is corrupt ({exc})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a plainnet model file (format "
-                             f"{header.get('format') if isinstance(header, dict) else None!r})")
-    if header.get("version") != VERSION:
-        raise ModelFileError(f"{path}: unknown model format version {header.get('version')!r}; "
-                             f"this plainnet reads version {VERSION} (a newer plainnet may "
-                             "have written it)")
-    for name, arr in arrays.items():
-        if arr.dtype.name not in _FLOAT_DTYPES:
-            raise ModelFileError(f"{path}: array {name!r} is {arr.dtype}; model files hold "
-                                 "only float32 or float64 numbers")
+
+
+def _read_archive(path: Path, archive: zipfile.ZipFile
+                  ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    infos = {info.filename: info for info in archive.infolist()}
+    size = path.stat().st_size
+    for name, info in infos.items():
+        if info.compress_type != zipfile.ZIP_STORED or info.file_size > size:
+            raise ModelFileError(f"member {name!r} is compressed or larger than the "
+                                 "file; plainnet writes its arrays uncompressed")
+    if "header.npy" not in infos:
+        raise ModelFileError("not a plainnet model file: it has no JSON header")
+    header = _parse_header(_read_member(archive, infos["header.npy"], np.uint8))
+    expected = expected_arrays(header)
+    found = {name[:-4] for name in infos if name.endswith(".npy")} - {"header"}
+    if found != set(expected) or len(infos) != len(found) + 1:
+        raise ModelFileError(f"the archive holds arrays {sorted(infos)}, the header "
+                             f"describes {sorted(f'{n}.npy' for n in expected)}")
+    dtype = header["hyperparameters"]["dtype"]
+    shapes = {name: _member_shape(archive, infos[f"{name}.npy"], dtype) for name in expected}
+    for name, shape in expected.items():
+        if shapes[name] != shape:
+            raise ModelFileError(f"array {name} has shape {shapes[name]}, but the "
+                                 f"layers' configs imply {shape}")
+    arrays = {name: _read_member(archive, infos[f"{name}.npy"], dtype) for name in expected}
+    for name, a in arrays.items():
+        if not np.isfinite(a).all():
+            raise ModelFileError(f"array {name} holds NaN or infinity")
     return header, arrays
 
 
-def _load_npz(path: Path) -> Network:
-    header, arrays = _read_npz(path)
+def _parse_header(raw: np.ndarray) -> dict[str, Any]:
     try:
-        return _build(header, arrays)
-    except ModelFileError as exc:
-        raise ModelFileError(f"{path}: {exc}") from None
+        header = json.loads(raw.tobytes().decode(), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ModelFileError(f"the JSON header is corrupt ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"not a plainnet model file (format "
+                             f"{header.get('format') if isinstance(header, dict) else None!r})")
+    version = header.get("version")
+    if version not in READABLE or isinstance(version, bool):
+        raise ModelFileError(f"unknown model format version {version!r}; this plainnet "
+                             f"reads versions {', '.join(map(str, READABLE))} (a newer plainnet "
+                             "may have written it)")
+    try:
+        if version == 1:
+            header = _upgrade_v1(header)
+        expected_arrays(header)  # every layer type known, every config of the right kind
+    except ModelFileError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise ModelFileError(f"{path}: the header does not describe a valid network "
+        raise ModelFileError(f"the header does not describe a valid network "
                              f"({type(exc).__name__}: {exc})") from None
+    return header
 
 
-def _build(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
-    from ..network import Network
-
-    hyper = header["hyperparameters"]
-    layers = []
-    for i, spec in enumerate(header["architecture"]):
-        cls = _LAYERS.get(spec["class"])
-        if cls is None:
-            raise ModelFileError(f"unknown layer class {spec['class']!r}")
-        config = dict(spec["config"])
-        if cls is Dense:  # checked before building, so a forged size cannot exhaust memory
-            stored = arrays.get(f"param/{i}.W")
-            declared = (config.get("fan_in"), config.get("fan_out"))
-            if stored is None or stored.shape != declared:
-                raise ModelFileError(f"layer {i} is Dense{declared}, but its stored weights "
-                                     f"are {'missing' if stored is None else stored.shape}")
-        init = config.pop("init", None) if cls is Dense else None
-        layer = cls(**config)
-        if init is not None:  # only names the first draw, which the saved weights replace
-            layer.init = str(init)
-        layers.append(layer)
-    opt_spec = hyper["optimizer"]
-    opt_cls = _OPTIMIZERS.get(opt_spec["class"])
-    if opt_cls is None:
-        raise ModelFileError(f"unknown optimizer class {opt_spec['class']!r}")
-    loss = _LOSSES.get(hyper["loss"])
-    if loss is None:
-        raise ModelFileError(f"unknown loss {hyper['loss']!r}")
-    if hyper["dtype"] not in _FLOAT_DTYPES:
-        raise ModelFileError(f"unknown dtype {hyper['dtype']!r}")
-    network = Network(layers, loss=loss(), optimizer=opt_cls(**opt_spec["config"]),
-                      dtype=hyper["dtype"], seed=hyper["seed"])
-
-    params = network.parameters()
-    if sorted(params) != sorted(header["parameters"]):
-        raise ModelFileError(f"the architecture has parameters {sorted(params)}, the header "
-                             f"lists {sorted(header['parameters'])}")
-    expected = {f"param/{n}" for n in params} | {
-        f"optimizer/{n}/{k}" for n, keys in header["optimizer_state"].items() for k in keys}
-    if set(arrays) != expected:
-        raise ModelFileError(f"the archive holds arrays {sorted(arrays)}, the header describes "
-                             f"{sorted(expected)}")
-    for name, p in params.items():
-        _fill(p, arrays[f"param/{name}"], f"parameter {name}")
-    opt = network.optimizer
-    for name, keys in header["optimizer_state"].items():
-        if name not in params:
-            raise ModelFileError(f"optimizer state for unknown parameter {name!r}")
-        opt.state[name] = {k: _fill(np.empty_like(params[name]), arrays[f"optimizer/{name}/{k}"],
-                                    f"optimizer state {name}/{k}") for k in keys}
-    opt.iterations = int(header["optimizer_iterations"])
-
-    history = History()
-    history.epoch = [int(e) for e in header["history"]["epoch"]]
-    history.history = {str(k): [float(v) for v in vals]
-                       for k, vals in header["history"]["history"].items()}
-    network.history = history
-    network.metadata = dict(header["metadata"])
-    network.multilabel = bool(header["multilabel"])
-    _set_rng_state(network._rng, header["rng"]["network"])
-    for i, state in header["rng"]["layers"].items():
-        layer = network.layers[int(i)]
-        if not _has_rng(layer):
-            raise ModelFileError(f"random generator state for layer {i}, which has none")
-        _set_rng_state(layer._rng, state)
-    return network
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a model file may hold")
 
 
-def _fill(target: np.ndarray, value: np.ndarray, what: str) -> np.ndarray:
-    """Copy ``value`` into ``target`` after checking its shape, dtype and finiteness."""
-    if value.shape != target.shape or value.dtype != target.dtype:
-        raise ModelFileError(f"{what} is {value.dtype} of shape {value.shape}, expected "
-                             f"{target.dtype} of shape {target.shape}")
-    if not np.isfinite(value).all():
-        raise ModelFileError(f"{what} holds NaN or infinity")
-    target[...] = value
-    return target
+def _upgrade_v1(header: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 header (plainnet 0.1: ``architecture``, ``parameters``,
+    ``optimizer_state``) in the form of version 2."""
+    hyper = dict(header["hyperparameters"])
+    opt = hyper["optimizer"]
+    hyper["optimizer"] = {"type": opt["class"], "config": opt["config"]}
+    params = {f"param/{name}": shape for name, shape in header["parameters"].items()}
+    slots = {f"optimizer/{name}/{key}": header["parameters"][name]
+             for name, keys in header["optimizer_state"].items() for key in keys}
+    upgraded = {k: v for k, v in header.items()
+                if k not in ("architecture", "parameters", "optimizer_state")}
+    upgraded.update(version=2, hyperparameters=hyper, input_shape=None, arrays=params | slots,
+                    layers=[{"type": spec["class"], "config": spec["config"]}
+                            for spec in header["architecture"]])
+    return upgraded
 
 
-# --- network2.py JSON models ---------------------------------------------------------------
+def expected_arrays(header: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Every array a version-2 header's network holds, with the shape its layers' configs
+    imply: parameters and state from :meth:`Layer.array_shapes`, optimizer slots shaped as
+    their parameter. Nothing is built or allocated."""
+    if header["hyperparameters"]["dtype"] not in FLOAT_DTYPES:
+        raise ModelFileError(f"unknown dtype {header['hyperparameters']['dtype']!r}")
+    expected: dict[str, tuple[int, ...]] = {}
+    for i, spec in enumerate(header["layers"]):
+        cls = registered(spec["type"])
+        config = spec["config"]
+        if not isinstance(config, dict):
+            raise ModelFileError(f"layer {i}: config must be an object, got {config!r}")
+        shapes = cls.array_shapes(config)
+        for kind, prefix in (("params", "param"), ("state", "state")):
+            for key, shape in shapes[kind].items():
+                expected[f"{prefix}/{i}.{key}"] = tuple(int(d) for d in shape)
+    declared = {name: tuple(shape) for name, shape in header["arrays"].items()}
+    for name in [*expected, *sorted(set(declared) - set(expected))]:
+        if name.startswith("optimizer/"):  # a slot is shaped as its parameter
+            param = name.split("/")[1]
+            if f"param/{param}" not in expected:
+                raise ModelFileError(f"optimizer state {name} for unknown parameter {param!r}")
+            expected[name] = expected[f"param/{param}"]
+        if declared.get(name) != expected.get(name):
+            raise ModelFileError(f"array {name}: the header lists "
+                                 f"{declared.get(name, 'none')}, the layers' configs imply "
+                                 f"{expected.get(name, 'none')}")
+    return expected
 
-#: network2.py's cost classes and the loss with the same gradient direction
-_NETWORK2_COSTS = {"CrossEntropyCost": "binary_crossentropy", "QuadraticCost": "mse"}
-_NETWORK2_KEYS = {"sizes", "weights", "biases", "cost"}
+
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}
 
 
-def _load_network2(path: Path) -> Network:
-    """A network2.py model: ``{"sizes", "weights" (out, in), "biases" (out, 1), "cost"}``.
+def _member_shape(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: str
+                  ) -> tuple[int, ...]:
+    """The shape an archive member declares, read from its .npy header alone; its dtype and
+    size are checked against ``dtype`` and the member's stored length."""
+    with archive.open(info) as f:
+        read_header = _NPY_HEADERS.get(np.lib.format.read_magic(f))
+        if read_header is None:
+            raise ModelFileError(f"array {info.filename[:-4]} is of an unknown .npy version")
+        shape, _, dt = read_header(f)  # C or Fortran order: np.load reads either
+        offset = f.tell()
+    if dt != np.dtype(dtype):
+        raise ModelFileError(f"array {info.filename[:-4]} is {dt}, expected {dtype}")
+    if offset + math.prod(shape) * dt.itemsize != info.file_size:
+        raise ModelFileError(f"array {info.filename[:-4]} declares shape {shape}, which does "
+                             "not fit its stored size")
+    return tuple(shape)
 
-    Each layer becomes ``Dense`` with ``W = weightsᵀ`` and ``b = biases[:, 0]`` followed by
-    ``Sigmoid``, in float64 as network2.py computes.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return _network2(data)
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise ModelFileError(f"{path}: not a valid network2.py JSON model "
-                             f"({type(exc).__name__}: {exc})") from None
 
-
-def _network2(data: dict[str, Any]) -> Network:
-    from ..network import Network
-
-    missing = sorted(_NETWORK2_KEYS - (set(data) if isinstance(data, dict) else set()))
-    if missing:
-        raise ValueError(f"it lacks {', '.join(map(repr, missing))}")
-    sizes, cost = data["sizes"], data["cost"]
-    if (not isinstance(sizes, list) or len(sizes) < 2
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1
-                       for s in sizes)):
-        raise ValueError(f"sizes must list at least 2 positive integers, got {sizes!r}")
-    if cost not in _NETWORK2_COSTS:
-        raise ValueError(f"unknown cost {cost!r}; network2.py writes "
-                         f"{', '.join(_NETWORK2_COSTS)}")
-    weights = [np.asarray(w, dtype=np.float64) for w in data["weights"]]
-    biases = [np.asarray(b, dtype=np.float64) for b in data["biases"]]
-    if len(weights) != len(sizes) - 1 or len(biases) != len(sizes) - 1:
-        raise ValueError(f"{len(sizes)} sizes need {len(sizes) - 1} weight matrices and bias "
-                         f"vectors, got {len(weights)} and {len(biases)}")
-    layers: list[Layer] = []
-    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
-        n_in, n_out = sizes[i], sizes[i + 1]
-        if w.shape != (n_out, n_in) or b.shape != (n_out, 1):
-            raise ValueError(f"layer {i}: weights {w.shape} and biases {b.shape}, expected "
-                             f"{(n_out, n_in)} and {(n_out, 1)}")
-        if not (np.isfinite(w).all() and np.isfinite(b).all()):
-            raise ValueError(f"layer {i}: weights or biases hold NaN or infinity")
-        dense = Dense(n_in, n_out, init="normal", dtype="float64")
-        dense.params["W"][...] = w.T
-        dense.params["b"][...] = b[:, 0]
-        layers += [dense, activations.Sigmoid()]
-    network = Network(layers, loss=_NETWORK2_COSTS[cost], optimizer="sgd", dtype="float64")
-    network.metadata = {"imported_from": "network2.py JSON", "cost": cost}
-    return network
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: Any) -> np.ndarray:
+    """A member's array, after its .npy header is checked against ``dtype`` and its size."""
+    shape = _member_shape(archive, info, dtype)
+    if info.filename == "header.npy" and math.prod(shape) > _MAX_HEADER:
+        raise ModelFileError(f"the header is {math.prod(shape)} bytes long; a model's is far "
+                             "smaller")
+    with archive.open(info) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)

@@ -1,0 +1,152 @@
+"""Shapes, not widths: output_shape, Flatten, networks of any chain of layers, image inputs,
+state arrays, seeds, and initializers for any weight shape."""
+
+import numpy as np
+import pytest
+
+import plainnet as pn
+from plainnet.nn import initializers
+
+
+def test_output_shape_walks_the_layers():
+    assert pn.Dense(3, 5).output_shape((3,)) == (5,)
+    assert pn.ReLU().output_shape((2, 4, 4)) == (2, 4, 4)
+    assert pn.Flatten().output_shape((2, 4, 4)) == (32,)
+    with pytest.raises(ValueError, match=r"takes inputs of shape \(3,\), but the layer before "
+                                         r"it gives \(4,\)"):
+        pn.Dense(3, 5).output_shape((4,))
+
+
+def test_flatten_is_a_view_and_its_backward_restores_the_shape(rng):
+    x = rng.normal(size=(5, 2, 3, 4))
+    flat = pn.Flatten()
+    out = flat.forward(x, training=True)
+    assert out.shape == (5, 24) and np.shares_memory(out, x)
+    np.testing.assert_array_equal(out[1], x[1].ravel())
+    grad = rng.normal(size=(5, 24))
+    back = flat.backward(grad)
+    assert back.shape == x.shape
+    np.testing.assert_array_equal(back.reshape(5, -1), grad)
+
+
+def image_net(**kwargs):
+    return pn.Network([pn.Flatten(), pn.Dense(12, 4, seed=0), pn.ReLU(), pn.Dense(4, 3, seed=1),
+                       pn.Softmax()], "categorical_crossentropy", input_shape=(1, 3, 4),
+                      **kwargs)
+
+
+def test_a_network_records_its_input_and_output_shape():
+    net = image_net()
+    assert net.input_shape == (1, 3, 4) and net.output_shape == (3,)
+    assert net.n_inputs == 12 and net.n_outputs == 3
+    dense = pn.Network([pn.ReLU(), pn.Dense(2, 1), pn.Sigmoid()], "binary_crossentropy")
+    assert dense.input_shape == (2,)  # found through the shape-keeping ReLU
+
+
+def test_no_dense_layer_is_needed():
+    net = pn.Network([pn.Flatten(), pn.Tanh()], "mse", input_shape=(2, 2))
+    assert net.output_shape == (4,)
+    X = np.ones((3, 2, 2))
+    net.fit(X, np.zeros((3, 4)), epochs=1, verbose=0)
+    np.testing.assert_allclose(net.predict(X), np.tanh(1.0) * np.ones((3, 4)), rtol=1e-6)
+
+
+def test_image_inputs_take_images_or_flat_rows(rng):
+    net = image_net()
+    images = rng.normal(size=(6, 1, 3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(net.predict_proba(images),
+                                  net.predict_proba(images.reshape(6, 12)))
+    net.fit(images.reshape(6, -1), [0, 1, 2, 0, 1, 2], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"X has shape \(6, 3, 4\), but the network takes "
+                                         r"samples of shape \(1, 3, 4\): pass \(n_samples, 1, "
+                                         r"3, 4\) or flat rows \(n_samples, 12\)"):
+        net.predict(images[:, 0])
+    with pytest.raises(ValueError, match="X has shape"):
+        net.predict(np.zeros((6, 13)))
+
+
+def test_summary_prints_the_real_output_shapes():
+    text = image_net().summary(file=None)
+    assert "Input shape: (None, 1, 3, 4)" in text
+    assert "0: Flatten()" in text and "(None, 12)" in text
+    assert text.count("(None, 4)") == 2 and "(None, 3)" in text
+    assert "Total params: 67" in text
+
+
+class Scale(pn.Layer):
+    """A layer with a trained parameter and a state array: y = s·x, counting its batches."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.params = {"s": np.ones(n)}
+        self.grads = {"s": np.zeros(n)}
+        self.state = {"batches": np.zeros(1)}
+
+    def forward(self, x, training=False):
+        if training:
+            self._x = x
+            self.state["batches"] += 1
+        return x * self.params["s"]
+
+    def backward(self, grad, need_input_grad=True):
+        self.grads["s"][...] = (grad * self._x).sum(axis=0)
+        return grad * self.params["s"]
+
+    def get_config(self):
+        return {"n": self.params["s"].shape[0]}
+
+
+def test_state_is_cast_with_the_layer_and_kept_in_weights():
+    layer = Scale(3)
+    net = pn.Network([pn.Dense(2, 3, seed=0), layer, pn.Softmax()],
+                     "categorical_crossentropy", dtype="float32")
+    assert layer.state["batches"].dtype == np.float32 and layer.params["s"].dtype == np.float32
+    assert set(net.states()) == {"1.batches"}
+    net.fit(np.ones((4, 2)), [0, 1, 2, 0], epochs=2, batch_size=2, verbose=0)
+    assert layer.state["batches"][0] == 4
+    weights = net.get_weights()
+    layer.state["batches"][0] = 0
+    net.set_weights(weights)
+    assert layer.state["batches"][0] == 4
+    assert layer.training is True  # the network tells a layer whether it is training
+    net.predict(np.ones((1, 2)))
+    assert layer.training is False
+
+
+def test_a_network_seed_makes_layers_without_their_own_seed_reproducible():
+    def build(seed):
+        return pn.Network([pn.Dense(4, 5), pn.Tanh(), pn.Dense(5, 3), pn.Softmax()],
+                          "categorical_crossentropy", seed=seed)
+
+    a, b, c = build(2), build(2), build(3)
+    assert all(np.array_equal(p, q) for p, q in zip(a.get_weights(), b.get_weights(),
+                                                    strict=True))
+    assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])
+    own = pn.Dense(4, 5, seed=7)
+    kept = own.params["W"].copy()
+    pn.Network([own, pn.Tanh(), pn.Dense(5, 3), pn.Softmax()], "categorical_crossentropy",
+               seed=2)
+    np.testing.assert_array_equal(own.params["W"], kept)  # a layer's own seed is kept
+
+
+@pytest.mark.parametrize("shape, fans", [((3, 2), (3, 2)), ((16, 3, 5, 5), (75, 400)),
+                                         ((8, 4, 3), (12, 24))])
+def test_fans_of_any_weight_shape(shape, fans):
+    assert initializers.fans(shape) == fans
+
+
+@pytest.mark.parametrize("name", sorted(initializers.INITIALIZERS))
+def test_initializers_draw_any_kernel_shape_with_its_fans(name):
+    W = initializers.draw(name, (64, 32, 3, 3), np.random.default_rng(0))
+    assert W.shape == (64, 32, 3, 3)
+    fan_in, fan_out = 32 * 9, 64 * 9
+    expected = {"normal": 1.0, "scaled_normal": 1 / np.sqrt(fan_in), "small_normal": 0.01,
+                "glorot_uniform": np.sqrt(2 / (fan_in + fan_out)),
+                "glorot_normal": np.sqrt(2 / (fan_in + fan_out)),
+                "he_normal": np.sqrt(2 / fan_in), "he_uniform": np.sqrt(2 / fan_in)}[name]
+    assert W.std() == pytest.approx(expected, rel=0.05)
+
+
+def test_an_initializer_of_the_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match=r"returned shape \(2,\), expected \(3, 2\)"):
+        pn.Dense(3, 2, init=lambda shape, rng: np.zeros(2))
