@@ -376,9 +376,11 @@ def test_limits_on_sessions_training_and_epochs():
         full = client.post("/api/sessions", json={})
         assert full.status_code == 429 and "2 sessions" in full.json()["error"]
 
-        assert client.post(f"/api/sessions/{a}/start", json={"speed": 500}).status_code == 200
+        # slowly at first: at full speed a could reach its limit before b asks to start
+        assert client.post(f"/api/sessions/{a}/start", json={"speed": 1}).status_code == 200
         busy = client.post(f"/api/sessions/{b}/start")
         assert busy.status_code == 429 and "limit is 1" in busy.json()["error"]
+        assert client.post(f"/api/sessions/{a}/start", json={"speed": 500}).status_code == 200
 
         # a stops by itself at its epoch limit and says so; then b may train
         snap = wait_for(lambda: (s := client.get(f"/api/sessions/{a}").json())
