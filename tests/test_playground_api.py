@@ -27,8 +27,9 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2 for its test cli
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
+from plainnet.cli import main as plainnet_main
 from plainnet.playground import data as toy
-from plainnet.playground import main
+from plainnet.playground import load_model
 from plainnet.playground.app import create_app
 from plainnet.playground.config import LearnConfig, parse_config
 from plainnet.playground.drawing import (
@@ -375,9 +376,11 @@ def test_limits_on_sessions_training_and_epochs():
         full = client.post("/api/sessions", json={})
         assert full.status_code == 429 and "2 sessions" in full.json()["error"]
 
-        assert client.post(f"/api/sessions/{a}/start", json={"speed": 500}).status_code == 200
+        # slowly at first: at full speed a could reach its limit before b asks to start
+        assert client.post(f"/api/sessions/{a}/start", json={"speed": 1}).status_code == 200
         busy = client.post(f"/api/sessions/{b}/start")
         assert busy.status_code == 429 and "limit is 1" in busy.json()["error"]
+        assert client.post(f"/api/sessions/{a}/start", json={"speed": 500}).status_code == 200
 
         # a stops by itself at its epoch limit and says so; then b may train
         snap = wait_for(lambda: (s := client.get(f"/api/sessions/{a}").json())
@@ -609,6 +612,11 @@ def test_toy_data_without_noise_follow_their_rule():
 # --- the command ------------------------------------------------------------------------
 
 
+def main(argv):
+    """``plainnet playground ARGV``: its exit status."""
+    return plainnet_main(["playground", *argv])
+
+
 def test_command_refuses_a_bad_port(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--port", "70000"])
@@ -662,10 +670,8 @@ def model_files(tmp_path_factory):
 
 
 def test_a_model_file_serves_the_draw_page(model_files):
-    from plainnet.playground.server import _load_model
-
     for name, side in (("digits", 8), ("mnist", 28)):
-        model = _load_model(str(model_files[name]))
+        model = load_model(str(model_files[name]))
         with TestClient(create_app(model), base_url="http://127.0.0.1") as client:
             info = client.get("/api/model").json()
             assert info["source"] == "file" and info["image_shape"] == [side, side]

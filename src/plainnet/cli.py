@@ -5,6 +5,11 @@ Each subcommand is a pair of functions, ``_<name>_arguments(parser)`` and
 make end with one line on stderr and no traceback: exit status 2 for a bad
 command line (an unknown option, data set or name, a bad number), 1 for a file
 that is missing or broken or a run that failed (divergence), 130 after Ctrl-C.
+
+Every parser, argument and exit status lives here. ``sweep`` and ``playground`` are libraries
+(:func:`plainnet.sweep.sweep`, :func:`plainnet.playground.serve`) that these commands call;
+nothing in plainnet imports this module but the ``__main__`` modules and sweep.py's own
+``if __name__ == "__main__":`` block.
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ IMAGE_TYPES = ", ".join(IMAGE_SUFFIXES)  # for the help and the messages of pred
 
 class UsageError(ValueError):
     """A bad command line: reported in one line, exit status 2."""
+
+
+class CommandError(Exception):
+    """A command that cannot go on, e.g. with a model file it cannot use: one line, exit
+    status 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -381,28 +391,61 @@ def _gradcheck(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_ERROR
 
 
-def _sweep_arguments(p: argparse.ArgumentParser) -> None:
-    from .sweep import add_arguments  # the sweep lives in sweep.py; Dask loads when it runs
+# --- sweep and playground: libraries (sweep.py, playground/) that these commands call ---------
 
-    add_arguments(p)
+def _sweep_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("grid", metavar="GRID.toml",
+                   help="fixed train options at the top level, lists under [grid]")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="directory for results.csv and best.npz (created if missing)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler, e.g. tcp://host:8786 (default: a "
+                        "LocalCluster on this machine)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of the LocalCluster (default: the CPU cores)")
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweep import run_command
+    """Exit status 0 if any run succeeded, 1 if all failed."""
+    from .sweep import sweep  # Dask loads when the sweep starts
 
-    return run_command(args)
+    rows = sweep(args.grid, args.out, scheduler=args.scheduler, workers=args.workers)
+    return 0 if any(row["status"] == "ok" for row in rows) else EXIT_ERROR
 
 
-def _playground_arguments(parser: argparse.ArgumentParser) -> None:
-    from .playground import add_arguments  # its web stack (an extra) loads only when it runs
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in [0, 65535] (0: any free port), got {port}")
+    return port
 
-    add_arguments(parser)
+
+def _playground_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=_port, default=8765,
+                   help="port to listen on (default: 8765; 0 picks a free one)")
+    p.add_argument("--model", metavar="MODEL.npz",
+                   help="a model file (plainnet's .npz) for the Draw page; without it a quick "
+                        "model is trained on scikit-learn's digits at start-up")
 
 
 def _playground(args: argparse.Namespace) -> int:
-    from .playground import run
+    """Serve until Ctrl-C; status 1 when the model file cannot be used, the address cannot be
+    listened on (an OSError) or the web stack is not installed (an ImportError)."""
+    from .playground import load_model, serve  # its web stack (an extra) loads in serve
 
-    return run(args)
+    model = None
+    if args.model is not None:
+        try:
+            model = load_model(args.model)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot use --model {args.model}: {exc}") from None
+    serve(host=args.host, port=args.port, model=model)
+    return 0
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -500,8 +543,8 @@ def _exit_status(exc: BaseException) -> int | None:
 
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
-    if isinstance(exc, (DataFileError, ModelFileError, DivergenceError, OSError, ImportError,
-                        MemoryError)):
+    if isinstance(exc, (CommandError, DataFileError, ModelFileError, DivergenceError, OSError,
+                        ImportError, MemoryError)):
         return EXIT_ERROR  # the files and the run name themselves in their messages
     if isinstance(exc, ValueError):
         return EXIT_USAGE

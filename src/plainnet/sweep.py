@@ -18,11 +18,12 @@ run: its parameters, validation and test accuracy, loss, seconds, status, error)
 recorded as failed, with its error, and the others go on.
 
 Dask is imported only when a sweep starts, so that ``import plainnet`` stays light.
+``plainnet sweep`` (in :mod:`plainnet.cli`) calls :func:`sweep`, and so does
+``python -m plainnet.sweep``.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import importlib.util
@@ -143,8 +144,8 @@ def _cell(value: Any) -> Any:
 
 def write_results(path: Path, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """Write results.csv: run, the grid's keys, then RESULT_COLUMNS. Written as
-    :func:`plainnet.io.atomic_write` writes, so an interrupted write leaves the last
-    complete file."""
+    :func:`plainnet.saving.model_file.atomic_write` writes, so an interrupted write leaves
+    the last complete file."""
     with atomic_write(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["run", *keys, *RESULT_COLUMNS])
@@ -250,34 +251,7 @@ def _line(row: Mapping[str, Any], grid: Mapping[str, Any]) -> str:
     return f"{head}, {', '.join(parts)} ({row['seconds']:.2f} s)"
 
 
-# --- the command line -----------------------------------------------------------------------
+if __name__ == "__main__":  # python -m plainnet.sweep: the `plainnet sweep` command
+    from .cli import main
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The arguments of ``plainnet sweep``."""
-    p.add_argument("grid", metavar="GRID.toml",
-                   help="fixed train options at the top level, lists under [grid]")
-    p.add_argument("--out", required=True, metavar="DIR",
-                   help="directory for results.csv and best.npz (created if missing)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="an existing Dask scheduler, e.g. tcp://host:8786 (default: a "
-                        "LocalCluster on this machine)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes of the LocalCluster (default: the CPU cores)")
-
-
-def run_command(args: argparse.Namespace) -> int:
-    """``plainnet sweep``: exit status 0 if any run succeeded, 1 if all failed."""
-    rows = sweep(args.grid, args.out, scheduler=args.scheduler, workers=args.workers)
-    return 0 if any(row["status"] == "ok" for row in rows) else 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m plainnet.sweep GRID.toml --out DIR``: ``plainnet sweep``, with the
-    command line's error messages and exit statuses."""
-    from .cli import main as cli_main
-
-    return cli_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["sweep", *sys.argv[1:]]))

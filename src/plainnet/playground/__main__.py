@@ -1,5 +1,7 @@
 """``python -m plainnet.playground``: the same as ``plainnet playground``."""
 
-from .server import main
+import sys
 
-raise SystemExit(main())
+from ..cli import main
+
+raise SystemExit(main(["playground", *sys.argv[1:]]))

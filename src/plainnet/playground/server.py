@@ -1,34 +1,16 @@
-"""``plainnet playground``: parse the command line, load or train the model, serve on uvicorn."""
+"""Serving the playground: its Draw model from a file (or trained at start-up), a socket, and
+uvicorn until Ctrl-C. ``plainnet playground`` (in :mod:`plainnet.cli`) calls :func:`serve`."""
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
+import os
 import socket
 import sys
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"must be in [0, 65535] (0: any free port), got {port}")
-    return port
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default: 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=_port, default=8765,
-                        help="port to listen on (default: 8765; 0 picks a free one)")
-    parser.add_argument("--model", metavar="MODEL.npz",
-                        help="a model file (plainnet's .npz) for the Draw page; without it a "
-                             "quick model is trained on scikit-learn's digits at start-up")
-    return parser
+if TYPE_CHECKING:
+    from .model import DrawModel
 
 
 def _is_loopback(host: str) -> bool:
@@ -60,8 +42,10 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _load_model(path: str) -> Any:
-    from .. import load
+def load_model(path: str | os.PathLike) -> DrawModel:
+    """The Draw page's model from a plainnet model file. OSError when the file cannot be read,
+    ValueError (a ModelFileError among them) when it is not a model of square images."""
+    from ..saving.model_file import load
     from .model import from_network
 
     network = load(path)
@@ -83,37 +67,43 @@ def _web_stack() -> tuple[Any, Any]:
     return uvicorn, create_app
 
 
-def run(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C. Returns the exit status: 0, or 1 when the model file cannot be used
-    or the address cannot be listened on (as the ``plainnet`` command does for files)."""
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    model: DrawModel | None = None,
+    file: TextIO | None = None,
+) -> None:
+    """Serve the playground on ``host:port`` (port 0: any free one) until Ctrl-C, printing its
+    URL to ``file`` (default: stdout). ``model`` is the Draw page's (see :func:`load_model`);
+    without one a quick model is trained on scikit-learn's digits first.
+
+    Raises ImportError naming the missing package when the ``playground`` extra is not
+    installed, and OSError ("cannot listen on HOST:PORT: why") when the address is taken or
+    cannot be used. A Ctrl-C ends the open event streams, then the server; uvicorn raises the
+    KeyboardInterrupt again once it has shut down.
+    """
     from .model import startup_model
 
+    file = sys.stdout if file is None else file
     uvicorn, create_app = _web_stack()
-
-    def fail(message: str) -> int:
-        print(f"plainnet playground: error: {message}", file=sys.stderr)
-        return 1
-
-    if args.model is not None:
-        try:
-            model = _load_model(args.model)
-        except (OSError, ValueError) as exc:
-            return fail(f"cannot use --model {args.model}: {exc}")
-    else:
-        print("Training a quick model on scikit-learn's digits for the Draw page...", flush=True)
+    if model is None:
+        print("Training a quick model on scikit-learn's digits for the Draw page...", file=file,
+              flush=True)
         model = startup_model()
-    print(model.description, flush=True)
+    print(model.description, file=file, flush=True)
     try:
-        sock = _listen(args.host, args.port)
+        sock = _listen(host, port)
     except OSError as exc:
-        return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    host, port = sock.getsockname()[:2]
-    if not _is_loopback(args.host):
-        print(f"warning: listening on {args.host}: anyone who can reach this machine can use "
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound_host, bound_port = sock.getsockname()[:2]
+    if not _is_loopback(host):
+        print(f"warning: listening on {host}: anyone who can reach this machine can use "
               "the playground", file=sys.stderr)
-    shown = f"[{host}]" if ":" in host else host
-    print(f"plainnet playground: http://{shown}:{port}/  (Ctrl-C stops it)", flush=True)
-    app = create_app(model, allowed_hosts=_allowed_hosts(args.host))
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    print(f"plainnet playground: http://{shown}:{bound_port}/  (Ctrl-C stops it)", file=file,
+          flush=True)
+    app = create_app(model, allowed_hosts=_allowed_hosts(host))
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     stop = server.handle_exit
@@ -124,12 +114,3 @@ def run(args: argparse.Namespace) -> int:
 
     server.handle_exit = handle_exit  # type: ignore[method-assign]
     server.run(sockets=[sock])
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``plainnet playground [--host 127.0.0.1] [--port 8765] [--model MODEL.npz]``, through
-    the ``plainnet`` command so that errors end the same way (one line, its exit statuses)."""
-    from ..cli import main as plainnet
-
-    return plainnet(["playground", *(sys.argv[1:] if argv is None else argv)])
