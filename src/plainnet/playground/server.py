@@ -45,7 +45,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def load_model(path: str | os.PathLike) -> DrawModel:
     """The Draw page's model from a plainnet model file. OSError when the file cannot be read,
     ValueError (a ModelFileError among them) when it is not a model of square images."""
-    from ..saving.model_file import load
+    from ..network import load
     from .model import from_network
 
     network = load(path)
