@@ -461,3 +461,65 @@ def test_a_stdlib_name_and_a_module_off_the_map_are_reported(faulty):
                                     "standard library's 'io'; rename it"]
     (fault,) = unplaced_modules(faulty)
     assert fault.startswith("plainnet/stray.py: plainnet.stray has no level")
+
+
+# --- one place decides where arrays live -------------------------------------------------------
+
+#: the hot path: every array of a training step is allocated through plainnet.backend here
+HOT_PATH = ("nn/*.py", "optimizers.py", "network.py", "training/*.py", "labels.py")
+#: NumPy's allocating constructors, which would pin an array to the host
+CONSTRUCTORS = {"zeros", "empty", "full", "ones", "zeros_like", "empty_like", "ones_like",
+                "full_like", "asarray", "array", "ascontiguousarray", "arange", "default_rng"}
+
+
+def numpy_allocations(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, call) of every ``np.<constructor>(...)`` or ``numpy.<constructor>(...)``."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy")
+                and node.func.attr in CONSTRUCTORS):
+            yield node.lineno, f"np.{node.func.attr}"
+
+
+def test_the_hot_path_allocates_through_the_backend():
+    root = SRC / PACKAGE
+    files = sorted({p for pattern in HOT_PATH for p in root.glob(pattern)})
+    assert len(files) > 10
+    found = [f"{p.relative_to(root)}:{line}: {call}(...)" for p in files
+             for line, call in numpy_allocations(ast.parse(p.read_text()))]
+    assert not found, "allocate through plainnet.backend instead:\n" + "\n".join(found)
+
+
+def test_the_allocation_check_can_fail():
+    tree = ast.parse("import numpy as np\ndef f(x):\n    return np.zeros(3) + np.add(x, 1)\n")
+    assert list(numpy_allocations(tree)) == [(3, "np.zeros")]
+
+
+# --- a fit loop a learner can read ----------------------------------------------------------
+
+BLOCKS = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try,
+          ast.Match)
+
+
+def nesting(node: ast.AST, depth: int = 0) -> int:
+    """How deep blocks nest inside ``node``'s own body (nested functions count apart)."""
+    deepest = depth
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        deepest = max(deepest, nesting(child, depth + isinstance(child, BLOCKS)))
+    return deepest
+
+
+def test_no_function_of_the_training_loop_nests_deeper_than_three_levels():
+    root = SRC / PACKAGE
+    deep = [f"{p.relative_to(root)}:{fn.lineno} {fn.name}: {nesting(fn)} levels"
+            for p in sorted([*root.glob("training/*.py"), root / "network.py"])
+            for fn in ast.walk(ast.parse(p.read_text()))
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and nesting(fn) > 3]
+    assert not deep, "\n".join(deep)
+
+
+def test_the_nesting_check_can_fail():
+    tree = ast.parse("def f(xs):\n for x in xs:\n  if x:\n   with x:\n    while x:\n     pass\n")
+    assert nesting(tree.body[0]) == 4

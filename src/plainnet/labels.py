@@ -22,7 +22,8 @@ def one_hot(y: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np
     array([[1., 0., 0.],
            [0., 0., 1.]], dtype=float32)
     """
-    y = np.asarray(y)
+    xp = backend.array_module(y)
+    y = backend.asarray(y, xp=xp)
     if y.ndim != 1 or (y.size and not np.issubdtype(y.dtype, np.integer)):
         raise ValueError(f"one_hot needs class indices of shape (n,) and integer dtype, "
                          f"got shape {y.shape} and dtype {y.dtype}")
@@ -30,14 +31,14 @@ def one_hot(y: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np
     if y.size and (y.min() < 0 or y.max() >= k):
         raise ValueError(f"class indices must lie in [0, {k - 1}], got values from "
                          f"{y.min()} to {y.max()}")
-    out = backend.zeros((y.shape[0], k), dtype, backend.array_module(y))
-    out[np.arange(y.shape[0]), y] = 1
+    out = backend.zeros((y.shape[0], k), dtype, xp)
+    out[xp.arange(y.shape[0]), y] = 1
     return out
 
 
 def from_one_hot(Y: Any) -> np.ndarray:
     """A one-hot (or probability) matrix ``(n, k)`` to class indices ``(n,)`` of int64."""
-    Y = np.asarray(Y)
+    Y = backend.asarray(Y, xp=backend.array_module(Y))
     if Y.ndim != 2:
         raise ValueError(f"from_one_hot needs a 2-D array (n, k), got shape {Y.shape}")
     return Y.argmax(axis=1).astype(np.int64)

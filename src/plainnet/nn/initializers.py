@@ -31,6 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import backend
 from ..checks import lookup
 
 Shape = tuple[int, ...]
@@ -103,7 +104,7 @@ def get(init: str | Initializer) -> Initializer:
 
 def draw(init: str | Initializer, shape: Shape, rng: np.random.Generator) -> np.ndarray:
     """A weight of ``shape`` drawn by ``init`` (a name or a callable), checked for shape."""
-    W = np.asarray(get(init)(tuple(shape), rng))
+    W = backend.to_numpy(get(init)(tuple(shape), rng))  # drawn on the host, moved by the layer
     if W.shape != tuple(shape):
         raise ValueError(f"initializer {init!r} returned shape {W.shape}, expected {tuple(shape)}")
     return W

@@ -43,7 +43,7 @@ from plainnet.playground.errors import RequestError
 from plainnet.playground.model import startup_model
 from plainnet.playground.sessions import SessionManager
 
-STATIC = Path(__file__).resolve().parents[1] / "src" / "plainnet" / "playground" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "src" / "plainnet" / "playground" / "static"
 
 
 class Clock:
@@ -720,7 +720,7 @@ def test_the_image_shape_a_model_reads(metadata, n_inputs, expected):
 def test_ctrl_c_stops_the_server_and_its_open_streams_cleanly():
     """The real command in a subprocess: it prints its loopback URL; Ctrl-C while a stream is
     open ends the stream with an 'end' event and the server with no traceback."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "plainnet", "playground", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
