@@ -292,7 +292,7 @@ class TinyPlainnet:
 
         (self.X, self.y), _ = load("circles")
         self.net = pn.mlp([2, 10, 5, 1], output="sigmoid", optimizer=pn.SGD(lr=0.5), seed=0)
-        self.Xp, self.T = self.net._prepare(self.X, self.y)
+        self.Xp, self.T = self.net.prepare(self.X, self.y)
         self.n_iter, self.use_fit = cfg["iterations"], cfg["use_fit"]
         self.model_bytes = 0
 

@@ -523,3 +523,24 @@ def test_no_function_of_the_training_loop_nests_deeper_than_three_levels():
 def test_the_nesting_check_can_fail():
     tree = ast.parse("def f(xs):\n for x in xs:\n  if x:\n   with x:\n    while x:\n     pass\n")
     assert nesting(tree.body[0]) == 4
+
+
+# --- the public names keep working ------------------------------------------------------------
+
+def test_the_module_paths_the_readme_teaches_still_import():
+    import importlib
+
+    taught = {"plainnet.callbacks": ["Callback", "EarlyStopping", "ModelCheckpoint",
+                                     "LearningRateScheduler"],
+              "plainnet.datasets": ["load", "metadata", "one_hot", "train_val_split"],
+              "plainnet.plotting": ["plot_history", "plot_confusion_matrix"],
+              "plainnet.estimators": ["MLPClassifier", "MLPRegressor"],
+              "plainnet.optimizers": ["SGD", "Adam", "RMSProp", "Optimizer"],
+              "plainnet.nn": ["Layer", "Dense", "Flatten", "register"]}
+    for module, names in taught.items():
+        imported = importlib.import_module(module)
+        missing = [name for name in names if not hasattr(imported, name)]
+        assert not missing, f"{module} lacks {missing}"
+    import plainnet
+    from plainnet.callbacks import EarlyStopping
+    assert EarlyStopping is plainnet.EarlyStopping

@@ -100,6 +100,9 @@ class Network:
         # the backward pass stops at the first layer with parameters: nobody needs its dX
         self._first_trainable = next((i for i, layer in enumerate(self.layers) if layer.params),
                                      len(self.layers))
+        # "<layer index>.<key>" of every parameter, worked out once: train_step names them all
+        self._param_names = [(f"{i}.{k}", layer, k) for i, layer in enumerate(self.layers)
+                             for k in layer.params]
         #: labels were multi-hot rows (multi-label) when the network was trained
         self.multilabel = False
         #: every epoch this network has trained, across calls to fit
@@ -150,13 +153,11 @@ class Network:
 
     def parameters(self) -> dict[str, Any]:
         """Every parameter array by name, ``"<layer index>.<key>"`` (e.g. ``"0.W"``)."""
-        return {f"{i}.{k}": p for i, layer in enumerate(self.layers)
-                for k, p in layer.params.items()}
+        return {name: layer.params[k] for name, layer, k in self._param_names}
 
     def gradients(self) -> dict[str, Any]:
         """Every gradient array, with the names of :meth:`parameters`."""
-        return {f"{i}.{k}": g for i, layer in enumerate(self.layers)
-                for k, g in layer.grads.items()}
+        return {name: layer.grads[k] for name, layer, k in self._param_names}
 
     def states(self) -> dict[str, Any]:
         """Every state array (non-trainable: running statistics), ``"<layer index>.<key>"``."""
@@ -165,8 +166,7 @@ class Network:
 
     def no_decay(self) -> set[str]:
         """Names of the parameters weight decay leaves alone (biases: not in ``decayed``)."""
-        return {f"{i}.{k}" for i, layer in enumerate(self.layers)
-                for k in layer.params if k not in layer.decayed}
+        return {name for name, layer, k in self._param_names if k not in layer.decayed}
 
     def get_weights(self) -> list[Any]:
         """Copies of every parameter and state array, in layer order."""
@@ -180,8 +180,10 @@ class Network:
         if len(weights) != len(arrays):
             raise ValueError(f"set_weights got {len(weights)} arrays, the network has "
                              f"{len(arrays)} parameter and state arrays")
+        weights = [backend.asarray(w, xp=backend.array_module(p))
+                   for (_, p), w in zip(arrays, weights, strict=True)]
         for (name, p), w in zip(arrays, weights, strict=True):
-            if tuple(w.shape) != tuple(p.shape):
+            if w.shape != p.shape:
                 raise ValueError(f"array {name} has shape {p.shape}, got {w.shape}")
         for (_, p), w in zip(arrays, weights, strict=True):
             p[...] = w
@@ -237,12 +239,10 @@ class Network:
         out = self.forward_to_loss(X, training=True)
         correct = self.count_correct(out, T)
         loss = self._backward(out, T)
-        self.optimizer.step(self.parameters(), self.gradients(), self._no_decay_names())
+        # built every step, not cached: a layer may rebind its arrays (Layer.astype)
+        self.optimizer.step(self.parameters(), self.gradients(),
+                            self.no_decay() if self.optimizer.weight_decay else ())
         return loss, correct
-
-    def _no_decay_names(self) -> set[str]:
-        # worked out only when the optimizer decays: it is per step
-        return self.no_decay() if self.optimizer.weight_decay else set()
 
     def count_correct(self, out: Any, T: Any) -> int:
         """Correct predictions in a batch, from what :meth:`forward_to_loss` gave (logits

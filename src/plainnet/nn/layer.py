@@ -51,7 +51,7 @@ class Layer(Buffers):
         self.training = False
         #: the seed the layer was built with; None lets a Network seed it
         self.seed: Any = None
-        self._buffers: dict[str, Any] = {}
+        self.clear_buffers()
 
     # --- the math --------------------------------------------------------------------------
 
