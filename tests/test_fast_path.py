@@ -1,5 +1,5 @@
-"""The fast path (scratch buffers, out=, the learning rate folded into the output gradient,
-the in-place ReLU backward) gives the numbers of a plain implementation written here.
+"""The fast path (scratch buffers, out=, the in-place ReLU backward, Adam's sums) gives the
+numbers of a plain implementation written here.
 
 The reference below is the textbook version: fresh arrays everywhere, float64, every
 gradient computed from its equation (dZ = dA * g'(Z), dW = A_prevᵀ·dZ, db = Σ dZ,
