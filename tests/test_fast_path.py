@@ -277,7 +277,7 @@ def test_train_step_updates_the_arrays_that_parameters_returns(rng):
                    for name, a in after.items())
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])  # the folded step and the general one
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_train_step_follows_arrays_a_layer_rebinds(rng, optimizer):
     """Regression: train_step used dicts of the arrays built in __init__; once Layer.astype
     rebound a layer's arrays, training silently stopped changing them."""

@@ -233,7 +233,8 @@ def test_divergence_stops_with_a_clear_error_and_keeps_finite_weights(digits):
 @pytest.mark.parametrize("build, message", [
     (lambda: pn.Network([pn.Dense(2, 3), pn.ReLU(), pn.Dense(4, 1), pn.Sigmoid()],
                         "binary_crossentropy"),
-     r"layer 2: Dense.* takes inputs of shape \(4,\), but the layer before it gives \(3,\)"),
+     r"layer 2: Dense.* takes inputs of shape \(4,\), but is given \(3,\) \(the output of "
+     r"layer 1, ReLU\(\)\)"),
     (lambda: pn.Network([pn.Dense(2, 3), pn.ReLU()], "categorical_crossentropy"),
      "expects a Softmax output"),
     (lambda: pn.Network([pn.Dense(2, 1), pn.Softmax()], "categorical_crossentropy"),
@@ -241,7 +242,8 @@ def test_divergence_stops_with_a_clear_error_and_keeps_finite_weights(digits):
     (lambda: pn.Network([pn.ReLU()], "mse"), "cannot tell the shape of the network's input"),
     (lambda: pn.Network([pn.Flatten(), pn.Dense(4, 1)], "mse"), "pass input_shape="),
     (lambda: pn.Network([pn.Dense(2, 1)], "mse", input_shape=(3,)),
-     r"takes inputs of shape \(2,\)"),
+     r"layer 0: .* takes inputs of shape \(2,\), but is given \(3,\) \(the network's input "
+     r"shape\)"),
     (lambda: pn.Network([pn.ReLU()], "mse", input_shape=(0, 2)), "input_shape must be a tuple"),
     (lambda: pn.Network([pn.ReLU()], "mse", input_shape=(2, 3)), "end the network with Flatten"),
     (lambda: pn.Network([pn.Dense(2, 1), pn.Sigmoid()], "hinge"), "unknown loss 'hinge'"),

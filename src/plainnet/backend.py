@@ -16,6 +16,7 @@ numbers come only from :class:`numpy.random.Generator` objects made by :func:`rn
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
@@ -26,6 +27,19 @@ def array_module(*arrays: Any) -> ModuleType:
     """The array library (a module with NumPy's API) that ``arrays`` belong to: NumPy for
     NumPy arrays, scalars and anything else."""
     return np
+
+
+#: the array libraries arrays may live in, by module name
+_LIBRARIES = ("numpy", "cupy")
+
+
+def library(name: str) -> ModuleType:
+    """The array module called ``name`` ("numpy"; "cupy" once a GPU backend exists)."""
+    if name == "numpy":
+        return np
+    if name not in _LIBRARIES:
+        raise ValueError(f"unknown array library {name!r}; choose one of {_LIBRARIES}")
+    return importlib.import_module(name)
 
 
 def empty(shape: tuple[int, ...], dtype: Any, xp: ModuleType = np) -> Any:
@@ -66,11 +80,18 @@ class Buffers:
     batch, a cast).
 
     Buffers are allocated with ``self.xp``, the array module of the arrays the object
-    serves (NumPy unless it was moved).
+    serves (NumPy unless it was moved); the object keeps its name, ``array_library``, so
+    that it can still be copied and pickled.
     """
 
     _buffers: dict[str, Any]
-    xp: ModuleType = np
+    #: the name of the array module that allocates this object's arrays
+    array_library: str = "numpy"
+
+    @property
+    def xp(self) -> ModuleType:
+        """The array module that allocates this object's arrays."""
+        return library(self.array_library)
 
     def scratch(self, key: str, shape: tuple[int, ...], dtype: Any,
                 fill: float | None = None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import sys
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -37,7 +38,12 @@ def check_number(
         lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
         hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
         raise ValueError(f"{name} must be {kind} in {lo}, {hi}, got {_show(value)}")
+    if not integer and isinstance(value, numbers.Integral) and abs(value) > _FLOAT_MAX:
+        raise ValueError(f"{name} must be a number within float range, got {_show(value)}")
     return value
+
+
+_FLOAT_MAX = sys.float_info.max
 
 
 def _show(value: Any) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import backend, optimizers
-from .checks import check_dtype, check_X
+from .checks import check_dtype, check_number, check_X
 from .errors import ModelFileError
 from .labels import is_one_hot, predicted_labels, to_targets
 from .nn import activations, initializers, losses, registered, registered_name
@@ -82,14 +82,18 @@ class Network:
         self.layers = [layer.astype(self.dtype) for layer in layers]
         self.loss = losses.get(loss)
         self.optimizer = optimizers.get(optimizer)
+        if seed is not None:
+            check_number("seed", seed, low=0, integer=True)
         self.seed = seed
         #: the generator of the shuffling (a model file keeps its state)
         self.rng = backend.rng(seed)
-        if seed is not None:
-            children = np.random.SeedSequence(seed).spawn(len(self.layers))
-            for layer, child in zip(self.layers, children, strict=True):
-                if layer.seed is None:  # a layer's own seed is kept
-                    layer.reseed(child)
+        children = np.random.SeedSequence(seed).spawn(len(self.layers)) if seed is not None \
+            else [None] * len(self.layers)
+        for layer, child in zip(self.layers, children, strict=True):
+            # a layer's own seed is kept, and so are weights a network had before
+            if child is not None and layer.seed is None and layer.fresh:
+                layer.reseed(child)
+            layer.fresh = False
         #: the shape of one input sample and of one output sample (no sample axis)
         self.input_shape = _find_input_shape(self.layers, input_shape)
         self.output_shape = self._check_shapes()
@@ -119,7 +123,9 @@ class Network:
             try:
                 shape = tuple(layer.output_shape(shape))
             except ValueError as exc:
-                raise ValueError(f"layer {i}: {exc}") from None
+                source = (f"the output of layer {i - 1}, {self.layers[i - 1]!r}" if i
+                          else "the network's input shape")
+                raise ValueError(f"layer {i}: {exc} ({source})") from None
         if len(shape) != 1:
             raise ValueError(f"the last layer gives samples of shape {shape}, but a loss takes "
                              f"rows of outputs: end the network with Flatten() and a Dense "
@@ -199,10 +205,10 @@ class Network:
         with the loss, else the output."""
         return self._forward(self._loss_layers, X, training)
 
-    @staticmethod
-    def _forward(layers: Sequence[Layer], X: Any, training: bool) -> Any:
-        for layer in layers:
+    def _forward(self, layers: Sequence[Layer], X: Any, training: bool) -> Any:
+        for layer in self.layers:  # every layer knows the mode, the fused output one too
             layer.training = training
+        for layer in layers:
             X = layer.forward(X, training)
         return X
 
@@ -534,24 +540,51 @@ def _from_file(header: dict[str, Any], arrays: dict[str, Any]) -> Network:
     # no seed here: the layers' weights and generators come from the file
     network = Network(layers, loss=loss(), optimizer=opt_cls(**opt_spec["config"]),
                       dtype=hyper["dtype"], input_shape=header["input_shape"])
+    if hyper["seed"] is not None:
+        check_number("seed", hyper["seed"], low=0, integer=True)
     network.seed = hyper["seed"]
     live = {f"param/{n}": p for n, p in network.parameters().items()}
     live.update({f"state/{n}": a for n, a in network.states().items()})
     for name, target in live.items():
         target[...] = arrays[name]
+    _fill_optimizer(network.optimizer, arrays, header.get("optimizer_iterations", 0))
+    network.history = _history(header.get("history", {"epoch": [], "history": {}}))
+    network.metadata = dict(header.get("metadata", {}))
+    multilabel = header.get("multilabel", False)
+    if not isinstance(multilabel, bool):
+        raise ModelFileError(f"multilabel must be true or false, got {multilabel!r}")
+    network.multilabel = multilabel
+    _set_rng_states(network, header.get("rng"))
+    return network
+
+
+def _fill_optimizer(opt: optimizers.Optimizer, arrays: dict[str, Any], iterations: Any) -> None:
+    """The optimizer's slots and step count from a file, each slot one its rule keeps."""
     for name, a in arrays.items():
         if name.startswith("optimizer/"):
             _, param, slot = name.split("/")
-            network.optimizer.state.setdefault(param, {})[slot] = a
-    network.optimizer.iterations = int(header.get("optimizer_iterations", 0))
-    stored = header.get("history", {"epoch": [], "history": {}})
-    network.history.epoch = [int(e) for e in stored["epoch"]]
-    network.history.history = {str(k): [float(v) for v in vals]
-                               for k, vals in stored["history"].items()}
-    network.metadata = dict(header.get("metadata", {}))
-    network.multilabel = bool(header.get("multilabel", False))
-    _set_rng_states(network, header.get("rng"))
-    return network
+            opt.state.setdefault(param, {})[slot] = a
+    allowed = opt.slot_names()
+    for param, slots in opt.state.items():
+        if set(slots) != allowed:
+            raise ModelFileError(f"optimizer slots {sorted(slots)} of {param}: "
+                                 f"{type(opt).__name__} as configured keeps {sorted(allowed)}")
+    opt.iterations = check_number("optimizer_iterations", iterations, low=0, integer=True)
+    if opt.state and not opt.iterations:
+        raise ModelFileError("optimizer slots with optimizer_iterations 0")
+
+
+def _history(stored: dict[str, Any]) -> History:
+    """A History from its JSON form; every list as long as the list of epochs."""
+    history = History()
+    history.epoch = [check_number("history epoch", e, low=1, integer=True)
+                     for e in stored["epoch"]]
+    history.history = {str(k): [float(v) for v in vals] for k, vals in stored["history"].items()}
+    lengths = {k: len(v) for k, v in history.history.items() if len(v) != len(history.epoch)}
+    if lengths:
+        raise ModelFileError(f"the history has {len(history.epoch)} epochs but lists of "
+                             f"lengths {lengths}")
+    return history
 
 
 def _build_layer(spec: dict[str, Any]) -> Layer:

@@ -58,9 +58,16 @@ class Optimizer(Buffers):
                 decayed = np.multiply(p, p.dtype.type(self.weight_decay),
                                       out=self.scratch(f"{name} decayed", p.shape, p.dtype))
                 g = np.add(g, decayed, out=decayed)  # g + weight_decay·p
-            # each parameter has its own scratch array for _update's temporaries
+            # each parameter has its own scratch array for _update's temporaries, and its
+            # slots are allocated where it lives
+            self.array_library = backend.array_module(p).__name__
             self._work = self.scratch(name, p.shape, p.dtype)
             self._update(p, g, self.state.setdefault(name, {}))
+
+    def slot_names(self) -> set[str]:
+        """The slots ``_update`` keeps per parameter with this configuration (what a model
+        file may hold for it)."""
+        return set()
 
     def reset(self) -> None:
         """Forget every slot (momentum buffers, moments) and the step count: the next step
@@ -98,6 +105,9 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs momentum > 0, got momentum=0.0")
         self.nesterov = bool(nesterov)
+
+    def slot_names(self) -> set[str]:
+        return {"momentum_buffer"} if self.momentum else set()
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         f, work = p.dtype.type, self._work
@@ -151,6 +161,9 @@ class Adam(Optimizer):
         self.beta2 = float(check_number("beta2", beta2, low=0.0, high=1.0, high_open=True))
         self.eps = float(check_number("eps", eps, low=0.0, low_open=True))
 
+    def slot_names(self) -> set[str]:
+        return {"m_sum", "v_sum"}
+
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         if not state:
             state["m_sum"] = backend.zeros(p.shape, p.dtype, self.xp)
@@ -161,14 +174,14 @@ class Adam(Optimizer):
         M += g  # M ← β1·M + g
         V *= f(b2)
         V += np.multiply(g, g, out=work)  # V ← β2·V + g²
-        m_hat = (1 - b1) / (1 - b1**t)  # m̂ = m_hat·M  (m = (1-β1)·M, m̂ = m/(1-β1^t))
-        v_hat = (1 - b2) / (1 - b2**t)  # v̂ = v_hat·V
-        # lr·m̂/(sqrt(v̂) + ε) = lr·m_hat/sqrt(v_hat) · M/(sqrt(V) + ε/sqrt(v_hat))
+        c1 = (1 - b1) / (1 - b1**t)  # m̂ = m/(1-β1^t) = c1·M
+        c2 = (1 - b2) / (1 - b2**t)  # v̂ = v/(1-β2^t) = c2·V
+        # lr·m̂/(sqrt(v̂) + ε) = lr·c1/sqrt(c2) · M/(sqrt(V) + ε/sqrt(c2)): scalars applied once
         denom = np.sqrt(V, out=work)
-        denom += f(self.eps / math.sqrt(v_hat))
+        denom += f(self.eps / math.sqrt(c2))
         update = np.divide(M, denom, out=work)
-        update *= f(self.lr * m_hat / math.sqrt(v_hat))
-        p -= update
+        update *= f(self.lr * c1 / math.sqrt(c2))
+        p -= update  # p ← p - lr·m̂/(sqrt(v̂) + ε)
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
@@ -194,6 +207,9 @@ class RMSProp(Optimizer):
         self.rho = float(check_number("rho", rho, low=0.0, high=1.0, high_open=True))
         self.eps = float(check_number("eps", eps, low=0.0, low_open=True))
         self.momentum = float(check_number("momentum", momentum, low=0.0, high=1.0))
+
+    def slot_names(self) -> set[str]:
+        return {"square_avg", "momentum_buffer"} if self.momentum else {"square_avg"}
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         f, work = p.dtype.type, self._work

@@ -12,9 +12,10 @@ def test_output_shape_walks_the_layers():
     assert pn.Dense(3, 5).output_shape((3,)) == (5,)
     assert pn.ReLU().output_shape((2, 4, 4)) == (2, 4, 4)
     assert pn.Flatten().output_shape((2, 4, 4)) == (32,)
-    with pytest.raises(ValueError, match=r"takes inputs of shape \(3,\), but the layer before "
-                                         r"it gives \(4,\)"):
+    with pytest.raises(ValueError, match=r"takes inputs of shape \(3,\), but is given \(4,\)$"):
         pn.Dense(3, 5).output_shape((4,))
+    with pytest.raises(ValueError, match=r"is given \(1, 2, 2\); put Flatten\(\) before it"):
+        pn.Dense(4, 5).output_shape((1, 2, 2))
 
 
 def test_flatten_is_a_view_and_its_backward_restores_the_shape(rng):
@@ -150,3 +151,57 @@ def test_initializers_draw_any_kernel_shape_with_its_fans(name):
 def test_an_initializer_of_the_wrong_shape_is_refused():
     with pytest.raises(ValueError, match=r"returned shape \(2,\), expected \(3, 2\)"):
         pn.Dense(3, 2, init=lambda shape, rng: np.zeros(2))
+
+
+def test_a_seeded_network_keeps_the_weights_of_layers_another_network_had(rng):
+    X, y = rng.normal(size=(40, 4)), rng.integers(0, 2, 40)
+    a = pn.Network([pn.Dense(4, 3), pn.ReLU(), pn.Dense(3, 2), pn.Softmax()],
+                   "categorical_crossentropy", optimizer="adam", seed=0)
+    a.fit(X, y, epochs=3, verbose=0)
+    trained = a.layers[0].params["W"].copy()
+    b = pn.Network([*a.layers[:2], pn.Dense(3, 2), pn.Softmax()], "categorical_crossentropy",
+                   seed=1)
+    np.testing.assert_array_equal(b.layers[0].params["W"], trained)
+    fresh = pn.Dense(3, 2)
+    pn.Network([pn.Dense(4, 3, seed=5), pn.ReLU(), fresh, pn.Softmax()],
+               "categorical_crossentropy", seed=1)
+    again = pn.Dense(3, 2)
+    pn.Network([pn.Dense(4, 3, seed=5), pn.ReLU(), again, pn.Softmax()],
+               "categorical_crossentropy", seed=1)
+    np.testing.assert_array_equal(fresh.params["W"], again.params["W"])  # fresh: seeded
+
+
+def test_every_layer_knows_whether_the_network_is_training(rng):
+    net = pn.mlp([3, 4, 2], seed=0)
+    net.fit(rng.normal(size=(8, 3)), rng.integers(0, 2, 8), epochs=1, verbose=0)
+    assert all(layer.training for layer in net.layers)  # the fused softmax too
+    net.predict(rng.normal(size=(2, 3)))
+    assert not any(layer.training for layer in net.layers)
+
+
+def test_a_diverging_state_array_stops_training(rng):
+    class Grows(Scale):
+        def forward(self, x, training=False):
+            if training:
+                with np.errstate(over="ignore"):  # the overflow is the point
+                    self.state["batches"] *= np.float32(1e30)
+                self.state["batches"] += 1
+            return super().forward(x, training)
+
+    layer = Grows(3)
+    net = pn.Network([pn.Dense(2, 3, seed=0), layer, pn.Softmax()], "categorical_crossentropy")
+    with pytest.raises(pn.DivergenceError, match="epoch 1"):
+        net.fit(np.ones((8, 2)), [0, 1, 2, 0, 1, 2, 0, 1], epochs=2, batch_size=2, verbose=0)
+    assert layer.state["batches"][0] == 0  # put back as it was at the start of the epoch
+
+
+def test_an_initializer_of_plainnet_0_1_gets_a_message_that_says_what_changed():
+    with pytest.raises(TypeError, match=r"takes \(fan_in, fan_out, rng\); initializers now "
+                                        r"take \(shape, rng\)"):
+        pn.Dense(3, 2, init=lambda fan_in, fan_out, rng: np.ones((fan_in, fan_out)))
+
+
+def test_fans_refuse_a_shape_without_them():
+    for shape in [(3,), (0, 3), (4, 0, 3, 3)]:
+        with pytest.raises(ValueError, match="at least 2 dimensions, each of at least 1"):
+            initializers.fans(shape)

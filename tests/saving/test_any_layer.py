@@ -183,3 +183,104 @@ def test_register_refuses_what_it_cannot_hold():
     assert registered("Dense") is pn.Dense
     with pytest.raises(ValueError, match="unknown layer type 'Nope'"):
         registered("Nope")
+
+
+# --- what the header says is checked, whatever its JSON holds ---------------------------------
+
+def trained_file(tmp_path, optimizer="adam"):
+    path = tmp_path / "m.npz"
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 6)), rng.integers(0, 2, 20)
+    net = pn.mlp([6, 4, 2], optimizer=optimizer, seed=0)
+    net.fit(X, y, epochs=2, batch_size=10, verbose=0)
+    net.save(path)
+    return path
+
+
+def raw_rewrite(path, change):
+    """Rewrite the header as text, so that values json.dumps cannot write (1e400) go in."""
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    text = change(arrays.pop("header").tobytes().decode())
+    np.savez(path, header=np.frombuffer(text.encode(), np.uint8), **arrays)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda h: h["hyperparameters"].update(seed="abc"), r"seed must be an integer"),
+    (lambda h: h["hyperparameters"].update(seed=-1), r"seed must be an integer in \[0"),
+    (lambda h: h.update(optimizer_iterations=-1), "optimizer_iterations must be an integer"),
+    (lambda h: h.update(optimizer_iterations=2.5), "optimizer_iterations must be an integer"),
+    (lambda h: h.update(multilabel="no"), "multilabel must be true or false"),
+    (lambda h: h["history"]["history"]["loss"].pop(), "the history has 2 epochs but lists"),
+    (lambda h: h["layers"][1].update(type="LeakyReLU", config={"alpha": 10**400}),
+     "alpha must be a number within float range"),
+])
+def test_header_values_of_the_wrong_kind_are_refused(tmp_path, change, message):
+    path = trained_file(tmp_path)
+    rewrite_header(path, change)
+    with pytest.raises(pn.ModelFileError, match=message) as err:
+        pn.load(path)
+    assert str(path) in str(err.value)
+
+
+def test_optimizer_slots_must_be_those_its_rule_keeps(tmp_path):
+    path = trained_file(tmp_path)
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    header = json.loads(arrays.pop("header").tobytes())
+    renamed = {k.replace("v_sum", "bogus"): v for k, v in arrays.items()}
+    header["arrays"] = {k.replace("v_sum", "bogus"): v for k, v in header["arrays"].items()}
+    np.savez(path, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **renamed)
+    with pytest.raises(pn.ModelFileError, match=r"optimizer slots \['bogus', 'm_sum'\] of 0.W: "
+                                                r"Adam as configured keeps \['m_sum', 'v_sum'\]"):
+        pn.load(path)
+
+
+@pytest.mark.parametrize("text", ["1e400", "-1e400"])
+def test_a_size_beyond_float_range_is_refused(tmp_path, text):
+    path = trained_file(tmp_path)
+    raw_rewrite(path, lambda h: h.replace('"fan_in": 6', f'"fan_in": {text}', 1))
+    with pytest.raises(pn.ModelFileError, match="fan_in must be an integer"):
+        pn.load(path)
+
+
+def test_two_members_of_one_name_are_refused(tmp_path):
+    path = trained_file(tmp_path)
+    with zipfile.ZipFile(path, "a") as zf, pytest.warns(UserWarning, match="Duplicate name"):
+        zf.writestr("param/0.b.npy", zf.read("param/0.b.npy"))
+    with pytest.raises(pn.ModelFileError, match="two members of one name"):
+        pn.load(path)
+
+
+def test_a_network2_weight_beyond_float_range_is_refused(tmp_path):
+    path = tmp_path / "net.json"
+    path.write_text('{"sizes": [2, 1], "weights": [[[1e400, 0]]], "biases": [[0]], '
+                    '"cost": "QuadraticCost"}'.replace("1e400", "1" + "0" * 400))
+    with pytest.raises(pn.ModelFileError, match=r"not a valid network2\.py JSON model"):
+        pn.load(path)
+
+
+def test_a_registered_layer_that_cannot_work_out_its_shapes_cheaply_is_refused_cleanly(tmp_path):
+    """Affine builds itself to tell its shapes; a forged size makes that fail, and the failure
+    is a ModelFileError, not a MemoryError."""
+    path = tmp_path / "m.npz"
+    pn.Network([pn.Dense(3, 4, seed=0), Affine(4), pn.Dense(4, 2, seed=1), pn.Softmax()],
+               "categorical_crossentropy").save(path)
+    rewrite_header(path, lambda h: h["layers"][1]["config"].update(n=2**62))
+    with pytest.raises(pn.ModelFileError, match="does not describe a valid network"):
+        pn.load(path)
+
+
+def test_register_works_as_a_decorator_with_a_name_and_again_for_a_redefined_class():
+    @register(name="Twice")
+    class Twice(pn.Layer):
+        def forward(self, x, training=False):
+            return 2 * x
+
+    assert registered("Twice") is Twice
+
+    class Twice(pn.Layer):
+        pass
+
+    register(Twice, name="Twice")
+    assert registered("Twice") is Twice

@@ -22,7 +22,8 @@ True
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, overload
 
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .dense import Dense, Flatten
@@ -35,18 +36,31 @@ L = TypeVar("L", bound=type[Layer])
 _REGISTRY: dict[str, type[Layer]] = {}
 
 
-def register(cls: L, name: str | None = None) -> L:
+@overload
+def register(cls: L, name: str | None = None) -> L: ...
+@overload
+def register(cls: None = None, name: str | None = None) -> Callable[[L], L]: ...
+
+
+def register(cls: L | None = None, name: str | None = None) -> L | Callable[[L], L]:
     """Register a Layer subclass under ``name`` (its class name by default), so that model
-    files can hold it; usable as a decorator. Its ``get_config()`` must return the
-    constructor arguments as plain JSON values. Registering another class under a name
-    already taken is refused."""
+    files can hold it. Use it as a call, ``register(MyLayer)``, or as a decorator,
+    ``@register`` or ``@register(name="my_layer")``. Its ``get_config()`` must return the
+    constructor arguments as plain JSON values.
+
+    A name taken by another class is refused; a class defined again under the same module
+    and name (a notebook cell run twice) replaces its earlier version.
+    """
+    if cls is None:
+        return lambda c: register(c, name)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise TypeError(f"register takes a Layer subclass, got {cls!r}")
     name = cls.__name__ if name is None else name
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"a layer's registered name must be an identifier, got {name!r}")
     taken = _REGISTRY.get(name)
-    if taken is not None and taken is not cls:
+    if taken is not None and (taken.__module__, taken.__qualname__) != (cls.__module__,
+                                                                         cls.__qualname__):
         raise ValueError(f"the layer name {name!r} is taken by {taken.__module__}."
                          f"{taken.__qualname__}; register {cls.__qualname__} under another "
                          f"name: register(cls, name=...)")
@@ -55,7 +69,11 @@ def register(cls: L, name: str | None = None) -> L:
 
 
 def registered(name: str) -> type[Layer]:
-    """The layer class registered under ``name``; a ValueError listing the names if none."""
+    """The layer class registered under ``name``; a ValueError listing the names if none.
+
+    >>> registered("Dense").__name__
+    'Dense'
+    """
     cls = _REGISTRY.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(f"unknown layer type {name!r}: it is not registered (known: "
@@ -65,7 +83,11 @@ def registered(name: str) -> type[Layer]:
 
 
 def registered_name(layer: Layer) -> str | None:
-    """The name ``layer``'s class is registered under, None if it is not."""
+    """The name ``layer``'s class is registered under, None if it is not.
+
+    >>> registered_name(Dense(2, 3)), registered_name(Layer())
+    ('Dense', None)
+    """
     cls = type(layer)
     return next((name for name, c in _REGISTRY.items() if c is cls), None)
 

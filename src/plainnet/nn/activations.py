@@ -1,7 +1,7 @@
 """Activation layers: ``A = g(Z)`` forward, ``dZ = dA * g'(Z)`` backward. No parameters.
 
-The stable elementwise functions (``sigmoid``, ``softmax``, ``log_softmax``) are
-module-level so that the fused losses share them.
+The stable elementwise functions (``sigmoid``, ``softmax``, ``log_softmax``) live in
+:mod:`plainnet.nn.functional`, which the fused losses share.
 """
 
 from __future__ import annotations

@@ -75,7 +75,8 @@ class Dense(Layer):
 
     @classmethod
     def array_shapes(cls, config: dict[str, Any]) -> dict[str, dict[str, Shape]]:
-        fan_in, fan_out = int(config["fan_in"]), int(config["fan_out"])
+        fan_in = check_number("fan_in", config["fan_in"], low=1, integer=True)
+        fan_out = check_number("fan_out", config["fan_out"], low=1, integer=True)
         return {"params": {"W": (fan_in, fan_out), "b": (fan_out,)}, "state": {}}
 
     def forward(self, x: Any, training: bool = False) -> Any:

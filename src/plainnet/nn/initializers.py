@@ -26,8 +26,10 @@ name                    distribution                               used by
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -41,8 +43,9 @@ Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
 def fans(shape: Shape) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight: ``(fan_in, fan_out)`` for a dense one; for a kernel
     ``(out, in, *window)``, in·∏window and out·∏window."""
-    if len(shape) < 2:
-        raise ValueError(f"a weight needs at least 2 dimensions to have fans, got shape {shape}")
+    if len(shape) < 2 or min(shape) < 1:
+        raise ValueError(f"a weight needs at least 2 dimensions, each of at least 1, to have "
+                         f"fans; got shape {tuple(shape)}")
     if len(shape) == 2:
         return int(shape[0]), int(shape[1])
     window = math.prod(shape[2:])
@@ -102,9 +105,25 @@ def get(init: str | Initializer) -> Initializer:
     return lookup("initializer", init, INITIALIZERS)
 
 
+def _positional_parameters(fn: Callable[..., Any]) -> int | None:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
 def draw(init: str | Initializer, shape: Shape, rng: np.random.Generator) -> np.ndarray:
     """A weight of ``shape`` drawn by ``init`` (a name or a callable), checked for shape."""
-    W = backend.to_numpy(get(init)(tuple(shape), rng))  # drawn on the host, moved by the layer
+    draw_fn = get(init)
+    try:
+        W = backend.to_numpy(draw_fn(tuple(shape), rng))  # drawn on the host, moved by the layer
+    except TypeError:
+        if _positional_parameters(draw_fn) == 3:  # plainnet 0.1's (fan_in, fan_out, rng)
+            raise TypeError(f"initializer {init!r} takes (fan_in, fan_out, rng); initializers "
+                            "now take (shape, rng) and draw a weight of that shape (fans: "
+                            "plainnet.nn.initializers.fans(shape))") from None
+        raise
     if W.shape != tuple(shape):
         raise ValueError(f"initializer {init!r} returned shape {W.shape}, expected {tuple(shape)}")
     return W

@@ -12,7 +12,8 @@ way. A layer owns three dicts of arrays:
 
 In training mode a layer writes into buffers it owns, allocated once per batch shape
 through :mod:`plainnet.backend`: the arrays it returns stay valid until its next call.
-With ``training=False`` every call returns fresh arrays and remembers nothing.
+With ``training=False`` a call remembers nothing and never writes into those buffers (it
+returns a new array, or its input or a view of it where it computes nothing).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import math
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from .. import backend
 from ..backend import Buffers
 from ..checks import check_dtype
 
@@ -47,10 +49,14 @@ class Layer(Buffers):
         self.params: dict[str, Any] = {}
         self.grads: dict[str, Any] = {}
         self.state: dict[str, Any] = {}
-        #: whether the last forward pass was a training one (set by ``forward``'s caller)
+        #: whether the network is training: set by the Network before each pass, for every
+        #: layer; ``forward`` gets the same flag as its argument
         self.training = False
         #: the seed the layer was built with; None lets a Network seed it
         self.seed: Any = None
+        #: True until a Network takes the layer: a network seeds only fresh layers, never
+        #: weights that were trained, loaded or seeded before
+        self.fresh = True
         self.clear_buffers()
 
     # --- the math --------------------------------------------------------------------------
@@ -60,7 +66,8 @@ class Layer(Buffers):
         raise NotImplementedError
 
     def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
-        """dL/d(input) from ``grad`` = dL/d(output); None when ``need_input_grad`` is False."""
+        """dL/d(input) from ``grad`` = dL/d(output). A layer with parameters fills ``grads``;
+        it may return None when ``need_input_grad`` is False (nobody needs dL/d(input))."""
         raise NotImplementedError
 
     # --- shapes ----------------------------------------------------------------------------
@@ -80,8 +87,9 @@ class Layer(Buffers):
     def array_shapes(cls, config: dict[str, Any]) -> dict[str, dict[str, Shape]]:
         """``{"params": {key: shape}, "state": {key: shape}}`` of a layer built from
         ``config``, worked out without building it (so that a model file's arrays can be
-        checked before anything is allocated). This default builds the layer; layers with
-        large arrays override it with the arithmetic."""
+        checked before anything is allocated). This default builds the layer, so a layer
+        with large arrays must override it with the arithmetic (as Dense does); without that,
+        a forged config could make loading allocate what it declares."""
         layer = cls(**config)
         return {"params": {k: tuple(p.shape) for k, p in layer.params.items()},
                 "state": {k: tuple(s.shape) for k, s in layer.state.items()}}
@@ -94,15 +102,19 @@ class Layer(Buffers):
 
     def map_arrays(self, fn: Callable[[Any], Any]) -> Layer:
         """Replace every parameter, gradient and state array ``a`` by ``fn(a)`` (a cast, a
-        move to another device) and drop the scratch buffers, which were of the old kind."""
+        move to another device) and drop the scratch buffers, which were of the old kind;
+        new ones come from the array module of the new arrays."""
         for arrays in (self.params, self.grads, self.state):
             for key in arrays:
                 arrays[key] = fn(arrays[key])
+        xp = backend.array_module(*self.params.values(), *self.state.values())
+        self.array_library = xp.__name__
         self.clear_buffers()
         return self
 
     def astype(self, dtype: Any) -> Layer:
-        """Cast parameters, gradients and state to ``dtype`` (no copy when they already are)."""
+        """Cast parameters, gradients and state to ``dtype`` (no copy when they already are).
+        State arrays are floating, as parameters are: a network casts them all."""
         dt = check_dtype(dtype)
         return self.map_arrays(lambda a: a.astype(dt, copy=False))
 
@@ -128,8 +140,12 @@ def flat_size(shape: Shape) -> int:
 
 
 def check_input_shape(layer: Layer, input_shape: Shape, expected: Shape) -> None:
-    """Refuse an input shape that is not ``expected``, naming the layer."""
-    if tuple(input_shape) != tuple(expected):
-        raise ValueError(f"{layer!r} takes inputs of shape {tuple(expected)}, but the layer "
-                         f"before it gives {tuple(input_shape)}")
+    """Refuse an input shape that is not ``expected``, naming the layer (and suggesting
+    Flatten when the values would fit as one row)."""
+    got, expected = tuple(input_shape), tuple(expected)
+    if got != expected:
+        hint = ("; put Flatten() before it" if len(got) > 1 and len(expected) == 1
+                and flat_size(got) == expected[0] else "")
+        raise ValueError(f"{layer!r} takes inputs of shape {expected}, but is given "
+                         f"{got}{hint}")
 

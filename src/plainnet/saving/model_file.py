@@ -103,7 +103,10 @@ def write_model(path: str | os.PathLike, header: dict[str, Any], arrays: dict[st
 # --- reading ---------------------------------------------------------------------------------
 
 _READ_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError, zipfile.BadZipFile,
-                zlib.error, RuntimeError, NotImplementedError)
+                zlib.error, RuntimeError, NotImplementedError, OverflowError, MemoryError)
+#: what a hostile header can make the checks of its values raise
+_HEADER_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+                  MemoryError)
 
 
 def read_model(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -128,6 +131,8 @@ def read_model(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nd
 def _read_archive(path: Path, archive: zipfile.ZipFile
                   ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     infos = {info.filename: info for info in archive.infolist()}
+    if len(infos) != len(archive.infolist()):
+        raise ModelFileError("the archive holds two members of one name")
     size = path.stat().st_size
     for name, info in infos.items():
         if info.compress_type != zipfile.ZIP_STORED or info.file_size > size:
@@ -173,7 +178,7 @@ def _parse_header(raw: np.ndarray) -> dict[str, Any]:
         expected_arrays(header)  # every layer type known, every config of the right kind
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except _HEADER_ERRORS as exc:
         raise ModelFileError(f"the header does not describe a valid network "
                              f"({type(exc).__name__}: {exc})") from None
     return header

@@ -19,19 +19,25 @@ from ..errors import ModelFileError
 #: network2.py's cost classes and the loss with the same gradient direction
 COSTS = {"CrossEntropyCost": "binary_crossentropy", "QuadraticCost": "mse"}
 _KEYS = {"sizes", "weights", "biases", "cost"}
+#: a JSON model larger than this is not one network2.py would write for a small network
+_MAX_SIZE = 512 * 2**20
 
 
 def read_network2(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The model file header (version 2) and arrays of the network2.py model in ``path``;
     a :class:`~plainnet.errors.ModelFileError` naming the file if it is not a valid one."""
     path = Path(path).expanduser()
+    if path.stat().st_size > _MAX_SIZE:
+        raise ModelFileError(f"{path}: a JSON model of {path.stat().st_size} bytes is larger "
+                             f"than plainnet reads ({_MAX_SIZE} bytes)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return _convert(data)
     except RecursionError:
         raise ModelFileError(f"{path}: not a valid network2.py JSON model (nested too "
                              "deeply)") from None
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError, OverflowError,
+            MemoryError) as exc:
         raise ModelFileError(f"{path}: not a valid network2.py JSON model "
                              f"({type(exc).__name__}: {exc})") from None
 

@@ -138,7 +138,7 @@ class ModelCheckpoint(Callback):
     (``save_best_only``), or after every epoch. ``path`` may hold ``{epoch}`` and metric
     fields, e.g. ``"model-{epoch:03d}-{val_accuracy:.3f}.npz"``.
 
-    Saving is atomic (:func:`plainnet.io.save`): an interrupted save keeps the last one.
+    Saving is atomic (:meth:`plainnet.Network.save`): an interrupted save keeps the last one.
     """
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss",

@@ -108,7 +108,8 @@ class _Run:
         start_time = time.perf_counter()
         last_good = self.network.get_weights()
         loss_sum, correct, seen, batch = self.batches(epoch, last_good)
-        if not all(all_finite(p) for p in self.network.parameters().values()):
+        arrays = (*self.network.parameters().values(), *self.network.states().values())
+        if not all(all_finite(a) for a in arrays):
             raise _diverged(self.network, last_good, epoch)
         if self.interrupt.requested and seen < self.n:
             # a part of an epoch is not an epoch: it stays out of the history
