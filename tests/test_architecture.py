@@ -8,8 +8,8 @@ imported) and every import in it, at the top or inside a function, is checked.
 - no module named like a standard-library module.
 
 Imports under ``if TYPE_CHECKING:`` are skipped (they never run). Statements under
-``if __name__ == "__main__":`` run only when the module is a script, that is, as the
-``__main__`` module: their imports are checked at level L6 and make no cycle.
+``if __name__ == "__main__":`` are no exception: only ``__main__`` modules and the command
+line may import ``plainnet.cli``.
 
 The underscore check goes by name: ``x._name`` passes when the file itself defines ``_name``
 (a def or class, a module- or class-level name, ``self._name =``/``cls._name =``), whatever
@@ -76,7 +76,6 @@ class Import:
     names: tuple[str, ...]  # the names it takes from ``target`` (empty for a whole module)
     line: int
     text: str  # the statement, as written
-    script: bool  # under ``if __name__ == "__main__":``, so it runs in the __main__ module
 
     def where(self, modules: Mapping[str, Path], root: Path) -> str:
         return f"{modules[self.importer].relative_to(root)}:{self.line}: `{self.text}`"
@@ -99,34 +98,16 @@ def _is_type_checking(test: ast.expr) -> bool:
             or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
 
 
-def _is_main_guard(test: ast.expr) -> bool:
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.Eq)):
-        return False
-    sides = [test.left, *test.comparators]
-    return (any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
-            and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides))
-
-
-def walk(tree: ast.AST, script: bool = False) -> Iterator[tuple[ast.AST, bool]]:
-    """Every node below ``tree`` with whether it runs only as a script, except what lies
-    under ``if TYPE_CHECKING:``."""
+def walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node below ``tree``, except what lies under ``if TYPE_CHECKING:``."""
     for node in ast.iter_child_nodes(tree):
         if isinstance(node, ast.If) and _is_type_checking(node.test):
             for child in node.orelse:
-                yield child, script
-                yield from walk(child, script)
+                yield child
+                yield from walk(child)
             continue
-        yield node, script
-        if isinstance(node, ast.If) and _is_main_guard(node.test):
-            for child in node.body:
-                yield child, True
-                yield from walk(child, True)
-            for child in node.orelse:
-                yield child, script
-                yield from walk(child, script)
-            continue
-        yield from walk(node, script)
+        yield node
+        yield from walk(node)
 
 
 def _package_of(module: str, path: Path) -> str:
@@ -145,12 +126,12 @@ def read_imports(module: str, path: Path, modules: Mapping[str, Path],
     """The imports of plainnet modules in ``module``'s file."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
-    for node, script in walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == package or alias.name.startswith(package + "."):
                     found.append(Import(module, _existing(alias.name, modules), (),
-                                        node.lineno, ast.unparse(node), script))
+                                        node.lineno, ast.unparse(node)))
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = _package_of(module, path)
@@ -165,7 +146,7 @@ def read_imports(module: str, path: Path, modules: Mapping[str, Path],
                 sub = f"{base}.{alias.name}"
                 target, names = (sub, ()) if sub in modules else (base, (alias.name,))
                 found.append(Import(module, _existing(target, modules), names, node.lineno,
-                                    ast.unparse(node), script))
+                                    ast.unparse(node)))
     return found
 
 
@@ -195,7 +176,7 @@ def upward_imports(root: Path) -> list[str]:
     modules, imports = all_imports(root)
     faults = []
     for imp in imports:
-        low = 6 if imp.script else level_of(imp.importer)
+        low = level_of(imp.importer)
         high = level_of(imp.target)
         if low is None or high is None or imp.importer == imp.target:
             continue  # unplaced modules are reported on their own
@@ -218,7 +199,7 @@ def import_cycles(root: Path) -> list[str]:
     modules, imports = all_imports(root)
     edges: dict[str, list[Import]] = {name: [] for name in modules}
     for imp in imports:
-        if not imp.script and imp.importer != imp.target:
+        if imp.importer != imp.target:
             edges[imp.importer].append(imp)
     faults = []
     for component in _strongly_connected(edges):
@@ -388,7 +369,6 @@ def test_the_reader_sees_the_modules_and_their_imports():
     pairs = {(i.importer, i.target) for i in imports}
     assert ("plainnet", "plainnet.network") in pairs
     assert ("plainnet.playground.__main__", "plainnet.cli") in pairs
-    assert any(i.script and i.target == "plainnet.cli" for i in imports)  # sweep's guard
 
 
 # --- each check can fail: a small tree with one fault of each kind -----------------------------
@@ -425,10 +405,11 @@ def faulty(tmp_path):
 
 def test_a_cycle_is_reported(faulty):
     api, fault = import_cycles(faulty)
-    assert api == ("import cycle between plainnet, plainnet.sweep:\n"
-                   "    plainnet/__init__.py:2: `from .sweep import sweep` (plainnet -> "
-                   "plainnet.sweep)\n"
-                   "    plainnet/sweep.py:1: `from . import load` (plainnet.sweep -> plainnet)")
+    assert api.startswith("import cycle between plainnet, plainnet.cli, plainnet.sweep:\n"
+                          "    plainnet/__init__.py:2: `from .sweep import sweep` (plainnet -> "
+                          "plainnet.sweep)\n")
+    assert "    plainnet/sweep.py:1: `from . import load` (plainnet.sweep -> plainnet)" in api
+    assert "plainnet/sweep.py:9: `from .cli import main` (plainnet.sweep -> plainnet.cli)" in api
     assert fault.startswith("import cycle between plainnet.nn.dense, plainnet.nn.io:")
     assert "plainnet/nn/dense.py:1: `from .io import read`" in fault
     assert "plainnet/nn/io.py:1: `from .dense import Dense`" in fault
@@ -436,14 +417,17 @@ def test_a_cycle_is_reported(faulty):
 
 def test_an_upward_import_is_reported(faulty):
     faults = upward_imports(faulty)
-    assert len(faults) == 3, faults
+    assert len(faults) == 4, faults
     assert faults[0] == ("plainnet/__init__.py:2: `from .sweep import sweep`: the public API "
                          "imports the app plainnet.sweep (L5)")
     assert faults[1].startswith("plainnet/checks.py:2: `from .network import Network`: "
                                 "plainnet.checks (L0) imports plainnet.network (L3)")
     assert faults[2].startswith("plainnet/sweep.py:1: `from . import load`: plainnet.sweep "
                                 "imports the top-level package plainnet")
-    # neither the TYPE_CHECKING import of jobs by network nor sweep's script guard is one
+    # a script guard is no way round the map: nothing but __main__ modules imports cli
+    assert faults[3].startswith("plainnet/sweep.py:9: `from .cli import main`: plainnet.sweep "
+                                "(L5) imports plainnet.cli (L6)")
+    # the TYPE_CHECKING import of jobs by network is not one
 
 
 def test_a_private_name_is_reported(faulty):

@@ -182,6 +182,22 @@ def test_predict_rows_images_and_top_k(work):
     assert [len(line.split()) for line in one.stdout.splitlines()] == [2, 2, 2, 2]
 
 
+def test_predict_reads_pictures_and_image_arrays_for_a_network_of_image_input(work, tmp_path):
+    """A network built in Python with input_shape=(1, 8, 8) records no image metadata: its
+    input shape tells the picture size, and .npy files of images (n, 1, 8, 8) are rows."""
+    d, _, X, _ = work
+    net = pn.Network([pn.Flatten(), pn.Dense(64, 10, seed=0), pn.Softmax()],
+                     "categorical_crossentropy", input_shape=(1, 8, 8))
+    net.save(tmp_path / "cnnish.npz")
+    images = X[:3].reshape(3, 1, 8, 8)
+    np.save(tmp_path / "images.npy", images)
+    result = plainnet("predict", tmp_path / "cnnish.npz", d / "d.png", tmp_path / "images.npy")
+    assert result.returncode == 0, result.stderr
+    as_png = np.round(X[:1] * 255) / 255
+    P = net.predict_proba(np.concatenate([as_png, X[:3]]))
+    assert [int(line.split()[0]) for line in result.stdout.splitlines()] == list(P.argmax(1))
+
+
 def test_images_become_rows_of_the_models_shape_and_scale(tmp_path):
     from PIL import Image
 

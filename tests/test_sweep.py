@@ -86,17 +86,6 @@ def test_sweep_command_reports_a_bad_grid_in_one_line(tmp_path):
     assert "[grid] lr must be a non-empty list" in proc.stderr
 
 
-def test_sweep_module_runs_the_cli_command(tmp_path):
-    """python -m plainnet.sweep is `plainnet sweep`: the same one-line error, status 2."""
-    grid = _write(tmp_path, "[grid]\nlr = 0.1\n")
-    proc = subprocess.run([sys.executable, "-m", "plainnet.sweep", str(grid), "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
-    assert proc.returncode == 2
-    assert proc.stderr.startswith("plainnet sweep: error:") and proc.stderr.count("\n") == 1
-    assert "[grid] lr must be a non-empty list" in proc.stderr
-
-
 def test_a_missing_dask_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)  # `import dask` now raises ImportError
     monkeypatch.setitem(sys.modules, "dask.distributed", None)

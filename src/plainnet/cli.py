@@ -262,7 +262,7 @@ def _read_rows(path: str, network: Any) -> np.ndarray:
         raise FileNotFoundError(f"{path}: no such file")
     suffix = Path(path).suffix.lower()
     if suffix == ".npy":
-        rows = _read_npy(path)
+        rows = _read_npy(path, network.input_shape)
     elif suffix == ".csv":
         rows = read_table(path)
     else:
@@ -281,14 +281,17 @@ def _read_rows(path: str, network: Any) -> np.ndarray:
     return rows
 
 
-def _read_npy(path: str) -> np.ndarray:
-    """The rows ``(n, d)`` of a .npy file of finite numbers (one row if it is 1-D)."""
+def _read_npy(path: str, input_shape: tuple[int, ...]) -> np.ndarray:
+    """The rows ``(n, d)`` of a .npy file of finite numbers (one row if it is 1-D; samples
+    of the model's ``input_shape``, such as images ``(n, 1, 28, 28)``, as flat rows)."""
     from .errors import DataFileError
 
     try:
         rows = np.load(path, allow_pickle=False)
     except (ValueError, EOFError) as exc:  # object arrays, truncated files
         raise DataFileError(f"{path}: not a .npy file of numbers ({exc})") from None
+    if rows.ndim > 2 and rows.shape[1:] == tuple(input_shape):
+        rows = rows.reshape(rows.shape[0], -1)
     if rows.dtype.kind not in "biuf" or rows.ndim not in (1, 2):
         raise DataFileError(f"{path}: expected rows of numbers, got {rows.dtype} of shape "
                             f"{rows.shape}")
@@ -310,10 +313,10 @@ def _predict(args: argparse.Namespace) -> int:
             if not Path(path).is_file():
                 raise FileNotFoundError(f"{path}: no such file")
             try:
-                image_shape(network.metadata, source=args.model)
+                image_shape(network.metadata, source=args.model, input_shape=network.input_shape)
             except ValueError as exc:
                 raise UsageError(f"{path}: {exc}") from None
-            rows.append(read_image(path, network.metadata)[None, :])
+            rows.append(read_image(path, network.metadata, network.input_shape)[None, :])
         else:
             rows.append(_read_rows(path, network))
     P = network.predict_proba(np.concatenate(rows))

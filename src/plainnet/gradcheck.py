@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .network import Network
+from .nn.layer import random_generator
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -64,7 +65,7 @@ def gradcheck(network: Network, X: Any, y: Any, eps: float = 1e-6,
 
     def same_masks() -> None:  # the same dropout masks in every forward pass
         for i, layer in enumerate(net.layers):
-            if isinstance(getattr(layer, "rng", None), np.random.Generator):
+            if random_generator(layer) is not None:
                 layer.rng = np.random.default_rng(i)
 
     def loss() -> float:

@@ -27,7 +27,7 @@ from .labels import is_one_hot, predicted_labels, to_targets
 from .nn import activations, initializers, losses, registered, registered_name
 from .nn.activations import Sigmoid, Softmax
 from .nn.dense import Dense
-from .nn.layer import Layer, Shape, flat_size
+from .nn.layer import Layer, Shape, flat_size, random_generator
 from .saving import model_file, network2
 from .training import loop
 from .training.history import History
@@ -446,8 +446,8 @@ class Network:
                                  for k, vals in self.history.history.items()}},
             metadata=self.metadata, multilabel=self.multilabel,
             rng={"network": self.rng.bit_generator.state,
-                 "layers": {str(i): layer.rng.bit_generator.state
-                            for i, layer in enumerate(self.layers) if _has_rng(layer)}})
+                 "layers": {str(i): rng.bit_generator.state for i, rng in
+                            enumerate(map(random_generator, self.layers)) if rng is not None}})
         model_file.write_model(path, header, {k: backend.to_numpy(a) for k, a in arrays.items()})
 
     def _check_savable(self, path: Path, arrays: dict[str, Any]) -> None:
@@ -472,11 +472,6 @@ class Network:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Network([{inner}], loss={self.loss.name!r}, optimizer={self.optimizer!r})"
-
-
-def _has_rng(layer: Layer) -> bool:
-    """Layers that draw random numbers while training (Dropout) keep a generator ``rng``."""
-    return isinstance(getattr(layer, "rng", None), np.random.Generator)
 
 
 _OPTIMIZER_TYPES = {cls.__name__: cls for cls in optimizers.OPTIMIZERS.values()}
@@ -606,9 +601,10 @@ def _set_rng_states(network: Network, states: dict[str, Any] | None) -> None:
     _set_rng_state(network.rng, states["network"])
     for i, state in states["layers"].items():
         layer = network.layers[int(i)]
-        if not _has_rng(layer):
+        rng = random_generator(layer)
+        if rng is None:
             raise ModelFileError(f"random generator state for layer {i}, which has none")
-        _set_rng_state(layer.rng, state)
+        _set_rng_state(rng, state)
 
 
 def _set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:

@@ -250,8 +250,3 @@ def _line(row: Mapping[str, Any], grid: Mapping[str, Any]) -> str:
              if row[c] is not None]
     return f"{head}, {', '.join(parts)} ({row['seconds']:.2f} s)"
 
-
-if __name__ == "__main__":  # python -m plainnet.sweep: the `plainnet sweep` command
-    from .cli import main
-
-    sys.exit(main(["sweep", *sys.argv[1:]]))

@@ -20,10 +20,19 @@ import numpy as np
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
-def image_shape(metadata: Mapping[str, Any], source: str = "the model") -> tuple[int, int]:
-    """(rows, cols) recorded in ``metadata``, or a ValueError saying that the model
-    (``source``: its name in the message, e.g. its file) was not trained on images."""
+def image_shape(metadata: Mapping[str, Any], source: str = "the model",
+                input_shape: tuple[int, ...] | None = None) -> tuple[int, int]:
+    """(rows, cols) recorded in ``metadata``, else those of a network's ``input_shape`` of
+    one grayscale image (``(1, rows, cols)`` or ``(rows, cols)``); a ValueError saying that
+    the model (``source``: its name in the message, e.g. its file) does not read images.
+
+    >>> image_shape({"image_shape": [8, 8]}), image_shape({}, input_shape=(1, 28, 28))
+    ((8, 8), (28, 28))
+    """
     shape = metadata.get("image_shape")
+    if not shape and input_shape is not None and (
+            len(input_shape) == 2 or (len(input_shape) == 3 and input_shape[0] == 1)):
+        shape = input_shape[-2:]
     if not shape or len(shape) != 2:
         raise ValueError(f"{source} records no image shape (it was not trained on images); "
                          "give rows of numbers in .npy or .csv files instead")
@@ -46,10 +55,11 @@ def to_row(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (np.asarray(small, dtype=np.float32) / np.float32(255.0)).ravel()
 
 
-def read_image(path: str | os.PathLike, metadata: Mapping[str, Any]) -> np.ndarray:
+def read_image(path: str | os.PathLike, metadata: Mapping[str, Any],
+               input_shape: tuple[int, ...] | None = None) -> np.ndarray:
     """The image file ``path`` as one input row ``(rows * cols,)`` for a model whose
-    ``metadata`` records its image shape."""
-    shape = image_shape(metadata)
+    ``metadata`` records its image shape, or whose ``input_shape`` is one gray image."""
+    shape = image_shape(metadata, input_shape=input_shape)
     try:
         from PIL import Image
     except ImportError:

@@ -10,6 +10,10 @@ way. A layer owns three dicts of arrays:
 - ``state``: arrays that are not trained but belong to the model (running statistics);
   they are cast, saved, loaded and moved with the layer.
 
+A layer that draws random numbers while training keeps its ``numpy.random.Generator`` as
+``rng`` (Dropout does; see :func:`random_generator`): a model file saves its state, and
+:func:`plainnet.gradcheck` resets it so that every evaluation draws the same masks.
+
 In training mode a layer writes into buffers it owns, allocated once per batch shape
 through :mod:`plainnet.backend`: the arrays it returns stay valid until its next call.
 With ``training=False`` a call remembers nothing and never writes into those buffers (it
@@ -21,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from typing import Any, ClassVar
+
+import numpy as np
 
 from .. import backend
 from ..backend import Buffers
@@ -132,6 +138,18 @@ class Layer(Buffers):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def random_generator(layer: Layer) -> np.random.Generator | None:
+    """The generator ``layer`` draws its random numbers from while training (its ``rng``),
+    None for a layer that draws none.
+
+    >>> from plainnet import Dropout, ReLU
+    >>> random_generator(Dropout(0.5, seed=0)) is not None, random_generator(ReLU())
+    (True, None)
+    """
+    rng = getattr(layer, "rng", None)
+    return rng if isinstance(rng, np.random.Generator) else None
 
 
 def flat_size(shape: Shape) -> int:

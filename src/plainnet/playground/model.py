@@ -66,6 +66,8 @@ def image_shape_of(network: Network) -> tuple[int, int]:
         except (TypeError, ValueError):
             raise ValueError("the model's metadata has an unreadable image_shape "
                              f"{network.metadata['image_shape']!r}") from None
+    elif len(network.input_shape) > 1:  # an image input, (1, rows, cols) or (rows, cols)
+        shape = network.input_shape[-2:]
     else:  # e.g. a network2.py model: 784 inputs are 28x28
         side = math.isqrt(network.n_inputs)
         shape = (side, side)
