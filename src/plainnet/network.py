@@ -77,28 +77,27 @@ class Network:
         seed: int | None = None,
         input_shape: Sequence[int] | None = None,
     ) -> None:
-        layers = _check_layers(layers)
+        self.layers = _check_layers(layers)
         self.dtype = check_dtype(dtype)
-        self.layers = [layer.astype(self.dtype) for layer in layers]
         self.loss = losses.get(loss)
         self.optimizer = optimizers.get(optimizer)
         if seed is not None:
             check_number("seed", seed, low=0, integer=True)
-        self.seed = seed
-        #: the generator of the shuffling (a model file keeps its state)
-        self.rng = backend.rng(seed)
-        children = np.random.SeedSequence(seed).spawn(len(self.layers)) if seed is not None \
-            else [None] * len(self.layers)
-        for layer, child in zip(self.layers, children, strict=True):
-            # a layer's own seed is kept, and so are weights a network had before
-            if child is not None and layer.seed is None and layer.fresh:
-                layer.reseed(child)
-            layer.fresh = False
         #: the shape of one input sample and of one output sample (no sample axis)
         self.input_shape = _find_input_shape(self.layers, input_shape)
         self.output_shape = self._check_shapes()
         self._fused = isinstance(self.layers[-1], self.loss.fused_activation or ())
         self._check_output_fits_loss()
+        # all checked: from here on the layers are this network's
+        for layer in self.layers:
+            layer.astype(self.dtype)
+        self.seed = seed
+        #: the generator of the shuffling (a model file keeps its state)
+        self.rng = backend.rng(seed)
+        if seed is not None:
+            self._seed_layers(seed)
+        for layer in self.layers:
+            layer.fresh = False
         # what the loss sees is the output of these (the logits when fused)
         self._loss_layers = self.layers[:-1] if self._fused else list(self.layers)
         # the backward pass stops at the first layer with parameters: nobody needs its dX
@@ -115,6 +114,15 @@ class Network:
         self.metadata: dict[str, Any] = {}
 
     # --- structure ------------------------------------------------------------------------
+
+    def _seed_layers(self, seed: int) -> None:
+        """Each layer built without a seed of its own, and fresh (no network had it before:
+        its weights were never trained, loaded or seeded), draws from its own child of
+        ``seed``, so the same seed gives the same network."""
+        children = np.random.SeedSequence(seed).spawn(len(self.layers))
+        for layer, child in zip(self.layers, children, strict=True):
+            if layer.seed is None and layer.fresh:
+                layer.reseed(child)
 
     def _check_shapes(self) -> Shape:
         """Each layer's output shape from the one before; the network's output shape."""

@@ -205,3 +205,13 @@ def test_fans_refuse_a_shape_without_them():
     for shape in [(3,), (0, 3), (4, 0, 3, 3)]:
         with pytest.raises(ValueError, match="at least 2 dimensions, each of at least 1"):
             initializers.fans(shape)
+
+
+def test_a_refused_network_leaves_its_layers_as_they_were():
+    dense = pn.Dense(3, 4, dtype="float32")
+    before = dense.params["W"].copy()
+    with pytest.raises(ValueError, match="takes inputs of shape"):
+        pn.Network([dense, pn.ReLU(), pn.Dense(5, 2), pn.Softmax()], "categorical_crossentropy",
+                   dtype="float64", seed=3)
+    assert dense.fresh and dense.params["W"].dtype == np.float32
+    np.testing.assert_array_equal(dense.params["W"], before)
