@@ -273,12 +273,24 @@ class Network:
 
     def check_inputs(self, X: Any, name: str = "X") -> Any:
         """``X`` checked and cast: ``(n, *input_shape)`` of the network's dtype (flat rows
-        are reshaped for an image input); a ValueError naming the problem otherwise."""
+        are reshaped for an image input); a ValueError naming the problem otherwise.
+
+        >>> from plainnet import Flatten, Dense, Softmax
+        >>> net = Network([Flatten(), Dense(4, 2), Softmax()], "categorical_crossentropy",
+        ...               input_shape=(1, 2, 2))
+        >>> net.check_inputs([[1, 2, 3, 4]]).shape
+        (1, 1, 2, 2)
+        """
         return check_X(X, self.input_shape, self.dtype, name)
 
     def prepare(self, X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[Any, Any]:
         """Validated ``X: (n, *input_shape)`` and targets ``T: (n, n_outputs)`` for labels
-        ``y`` (class indices, one-hot or 0/1 rows, or values for a regressor)."""
+        ``y`` (class indices, one-hot or 0/1 rows, or values for a regressor).
+
+        >>> X, T = mlp([2, 3], seed=0).prepare([[0, 1], [1, 0]], [2, 0])
+        >>> X.dtype.name, T.tolist()
+        ('float32', [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+        """
         X = self.check_inputs(X, names[0])
         try:
             y_len = None if isinstance(y, (str, bytes)) else len(y)
@@ -405,7 +417,12 @@ class Network:
     def get_config(self) -> dict[str, Any]:
         """What rebuilds this network without its arrays: each layer's registered type name
         and constructor arguments, the input shape, loss, optimizer, dtype and seed (plain
-        JSON values). Refuses a layer, loss or optimizer a model file cannot name."""
+        JSON values). Refuses a layer, loss or optimizer a model file cannot name.
+
+        >>> config = mlp([3, 2], output="softmax", seed=0).get_config()
+        >>> [spec["type"] for spec in config["layers"]], config["input_shape"]
+        (['Dense', 'Softmax'], [3])
+        """
         layers = []
         for i, layer in enumerate(self.layers):
             name = registered_name(layer)
@@ -422,7 +439,11 @@ class Network:
 
     def state_dict(self) -> dict[str, Any]:
         """Every array the network holds, by model-file name: ``param/<i>.<key>``,
-        ``state/<i>.<key>`` and ``optimizer/<i>.<key>/<slot>``."""
+        ``state/<i>.<key>`` and ``optimizer/<i>.<key>/<slot>``.
+
+        >>> {name: a.shape for name, a in mlp([3, 2], seed=0).state_dict().items()}
+        {'param/0.W': (3, 2), 'param/0.b': (2,)}
+        """
         arrays = {f"param/{name}": p for name, p in self.parameters().items()}
         arrays.update({f"state/{name}": a for name, a in self.states().items()})
         arrays.update({f"optimizer/{name}/{slot}": a

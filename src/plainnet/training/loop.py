@@ -30,7 +30,15 @@ if TYPE_CHECKING:
 
 def check_arguments(epochs: Any, batch_size: Any, verbose: Any, callbacks: Any
                     ) -> list[Callback]:
-    """Refuse bad fit arguments before any work; returns the callbacks as a list."""
+    """Refuse bad fit arguments before any work; returns the callbacks as a list.
+
+    >>> check_arguments(5, 32, 0, None)
+    []
+    >>> check_arguments(0, 32, 0, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be an integer in [1, inf), got 0
+    """
     check_number("epochs", epochs, low=1, integer=True)
     if batch_size is not None:
         check_number("batch_size", batch_size, low=1, integer=True)
@@ -59,7 +67,17 @@ def fit(
 ) -> History:
     """Train ``network`` on checked inputs ``X: (n, *input_shape)`` and targets
     ``T: (n, n_outputs)``, as :meth:`Network.fit` describes; ``validation`` is a pair of
-    checked inputs and targets, ``rng`` draws the shuffling. Returns this call's History."""
+    checked inputs and targets, ``rng`` draws the shuffling. Returns this call's History.
+
+    >>> import numpy as np
+    >>> from plainnet import mlp
+    >>> net = mlp([2, 4, 2], seed=0)
+    >>> X, T = net.prepare(np.eye(2), [0, 1])
+    >>> history = fit(net, X, T, epochs=3, batch_size=None, shuffle=False, validation=None,
+    ...               verbose=0, rng=np.random.default_rng(0), callbacks=[])
+    >>> len(history), sorted(history.history)
+    (3, ['accuracy', 'loss', 'time'])
+    """
     run = _Run(network, X, T, epochs, batch_size, shuffle, validation, verbose, rng, callbacks)
     for cb in callbacks:
         cb.set_network(network)
