@@ -24,7 +24,22 @@ def check_number(
     high_open: bool = False,
     integer: bool = False,
 ) -> Any:
-    """Return ``value`` if it is a real number in the interval, else raise ValueError."""
+    """Return ``value`` if it is a real number in the interval, else raise ValueError.
+
+    The interval is [low, high], each end open when ``low_open``/``high_open``; a missing end
+    is unbounded. Booleans, NaN and infinities are refused; ``integer`` asks for an int.
+
+    >>> check_number("lr", 0.1, low=0.0, low_open=True)
+    0.1
+    >>> check_number("momentum", 1.5, low=0.0, high=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: momentum must be a number in [0, 1], got 1.5
+    >>> check_number("epochs", 2.0, low=1, integer=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be an integer, got 2.0
+    """
     kind = "an integer" if integer else "a number"
     ok_type = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, ok_type):
@@ -55,7 +70,18 @@ def _show(value: Any) -> str:
 
 
 def lookup(kind: str, name: Any, table: Mapping[str, T]) -> T:
-    """Find ``name`` (case-insensitive) in ``table`` or raise a ValueError listing the choices."""
+    """Find ``name`` (case-insensitive) in ``table`` or raise a ValueError listing the choices.
+
+    ``-`` in ``name`` reads as ``_``, so ``"Leaky-ReLU"`` finds ``"leaky_relu"``.
+
+    >>> table = {"sgd": "SGD", "adam": "Adam"}
+    >>> lookup("optimizer", "ADAM", table)
+    'Adam'
+    >>> lookup("optimizer", "adagrad", table)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown optimizer 'adagrad'; choose one of 'sgd', 'adam'
+    """
     key = name.lower().replace("-", "_") if isinstance(name, str) else None
     if key not in table:
         choices = ", ".join(repr(k) for k in table)
@@ -64,7 +90,16 @@ def lookup(kind: str, name: Any, table: Mapping[str, T]) -> T:
 
 
 def check_dtype(dtype: Any) -> np.dtype:
-    """Return a floating dtype (float32 or float64), or raise ValueError."""
+    """Return a floating dtype (float32 or float64), or raise ValueError.
+
+    >>> import numpy as np
+    >>> check_dtype("float32"), check_dtype(np.float64)
+    (dtype('float32'), dtype('float64'))
+    >>> check_dtype("float16")
+    Traceback (most recent call last):
+    ...
+    ValueError: dtype must be 'float32' or 'float64', got 'float16'
+    """
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -78,6 +113,17 @@ def as_numeric(value: Any, name: str, hint: str = "") -> np.ndarray:
     """``value`` as a NumPy array of booleans, integers or floats, or a ValueError.
 
     Object arrays that hold only numbers (as pandas may give) are converted to float64.
+    ``hint`` is appended to the message for a non-numeric value.
+
+    >>> import numpy as np
+    >>> as_numeric([[1, 2], [3, 4]], "X").shape
+    (2, 2)
+    >>> as_numeric(np.array([1, 2.5], dtype=object), "y").dtype.name
+    'float64'
+    >>> as_numeric(["cat", "dog"], "y", "; encode labels as integers")
+    Traceback (most recent call last):
+    ...
+    ValueError: y must be numeric, got an array of dtype <U3; encode labels as integers
     """
     if value is None:
         raise ValueError(f"{name} must be a numeric array, got None")
@@ -103,7 +149,15 @@ _SMALL = 65536
 def all_finite(a: np.ndarray) -> bool:
     """True if no value is NaN or infinite. A NaN or an infinity makes the sum non-finite,
     so a finite sum settles it without a temporary the size of ``a``; only a sum that
-    overflows (or a real fault) needs the elementwise look."""
+    overflows (or a real fault) needs the elementwise look. Integer and boolean arrays
+    are always finite.
+
+    >>> import numpy as np
+    >>> all_finite(np.ones((2, 3))), all_finite(np.array([1.0, np.nan]))
+    (True, False)
+    >>> all_finite(np.full(100_000, 1e308))  # the sum overflows, yet every value is finite
+    True
+    """
     if a.dtype.kind != "f":
         return True
     if a.size <= _SMALL:  # e.g. the parameters of a small network, checked every epoch

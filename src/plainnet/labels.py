@@ -37,7 +37,11 @@ def one_hot(y: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np
 
 
 def from_one_hot(Y: Any) -> np.ndarray:
-    """A one-hot (or probability) matrix ``(n, k)`` to class indices ``(n,)`` of int64."""
+    """A one-hot (or probability) matrix ``(n, k)`` to class indices ``(n,)`` of int64.
+
+    >>> from_one_hot([[0, 1, 0], [0.7, 0.2, 0.1]])
+    array([1, 0])
+    """
     Y = backend.asarray(Y, xp=backend.array_module(Y))
     if Y.ndim != 2:
         raise ValueError(f"from_one_hot needs a 2-D array (n, k), got shape {Y.shape}")
@@ -45,12 +49,26 @@ def from_one_hot(Y: Any) -> np.ndarray:
 
 
 def is_one_hot(T: np.ndarray) -> bool:
-    """True if every row of ``T: (n, k)`` has exactly one 1 and zeros elsewhere."""
+    """True if every row of ``T: (n, k)`` has exactly one 1 and zeros elsewhere.
+
+    >>> import numpy as np
+    >>> is_one_hot(np.eye(3)), is_one_hot(np.array([[1, 1, 0]]))  # the second: multi-label
+    (True, False)
+    """
     return bool(np.all((T == 0) | (T == 1)) and np.all(T.sum(axis=1) == 1))
 
 
 def predicted_labels(P: np.ndarray) -> np.ndarray:
-    """Class labels from outputs ``P: (n, k)``: argmax, or 0/1 at 0.5 for a single unit."""
+    """Class labels from outputs ``P: (n, k)``: argmax, or 0/1 at 0.5 for a single unit.
+
+    Returns ``(n,)`` of int64.
+
+    >>> import numpy as np
+    >>> predicted_labels(np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]))
+    array([1, 0])
+    >>> predicted_labels(np.array([[0.2], [0.5], [0.9]]))  # 0.5 counts as class 1
+    array([0, 1, 1])
+    """
     if P.shape[1] == 1:
         return (P[:, 0] >= 0.5).astype(np.int64)
     return P.argmax(axis=1).astype(np.int64)
@@ -62,6 +80,17 @@ def to_targets(y: Any, n_outputs: int, dtype: Any, *, classifier: bool, name: st
 
     Raises ValueError naming ``name`` when ``y`` has the wrong shape or kind, or
     when class labels do not fit the output layer.
+
+    >>> to_targets([0, 2], 3, "float32", classifier=True)  # class indices: one-hot
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
+    >>> to_targets([1.5, -2.0], 1, "float64", classifier=False)  # regression: (n, 1)
+    array([[ 1.5],
+           [-2. ]])
+    >>> to_targets([0, 3], 3, "float32", classifier=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: y holds class labels from 0 to 3, but the output layer has 3 units: ...
     """
     y = as_numeric(y, name, "; encode string labels as integers 0..k-1 first")
     if not all_finite(y):

@@ -35,6 +35,18 @@ class Optimizer(Buffers):
 
     ``_update`` may use ``self._work`` (a scratch array shaped like ``p``, overwritten by
     each call) for its temporaries; ``g`` must not be modified, it may be a layer's gradient.
+
+    Each step: g ← g + weight_decay·p (unless p's name is in ``no_decay``), then
+    ``_update(p, g, state)`` changes p in place. p, g: the same shape, any shape.
+
+    >>> import numpy as np
+    >>> class SignSGD(Optimizer):
+    ...     def _update(self, p, g, state):
+    ...         p -= self.lr * np.sign(g)  # p ← p - lr·sign(g)
+    >>> params = {"w": np.zeros(2)}
+    >>> SignSGD(lr=0.1).step(params, {"w": np.array([3.0, -0.5])})
+    >>> params["w"]
+    array([-0.1,  0.1])
     """
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
@@ -50,7 +62,16 @@ class Optimizer(Buffers):
         no_decay: Collection[str] = (),
     ) -> None:
         """One update of every parameter, in place, from the gradients ``grads`` (same
-        names); weight decay leaves the names in ``no_decay`` alone."""
+        names); weight decay leaves the names in ``no_decay`` alone.
+
+        >>> import numpy as np
+        >>> params = {"W": np.ones(2), "b": np.ones(2)}
+        >>> grads = {"W": np.zeros(2), "b": np.zeros(2)}
+        >>> opt = SGD(lr=0.1, weight_decay=0.5)
+        >>> opt.step(params, grads, no_decay={"b"})
+        >>> params["W"], params["b"], opt.iterations  # W: 1 - 0.1·(0 + 0.5·1)
+        (array([0.95, 0.95]), array([1., 1.]), 1)
+        """
         self.iterations += 1
         for name, p in params.items():
             g = grads[name]
@@ -66,12 +87,26 @@ class Optimizer(Buffers):
 
     def slot_names(self) -> set[str]:
         """The slots ``_update`` keeps per parameter with this configuration (what a model
-        file may hold for it)."""
+        file may hold for it).
+
+        >>> SGD().slot_names(), SGD(momentum=0.9).slot_names(), sorted(Adam().slot_names())
+        (set(), {'momentum_buffer'}, ['m_sum', 'v_sum'])
+        """
         return set()
 
     def reset(self) -> None:
         """Forget every slot (momentum buffers, moments) and the step count: the next step
-        starts as the first did."""
+        starts as the first did.
+
+        >>> import numpy as np
+        >>> opt = SGD(lr=0.1, momentum=0.9)
+        >>> opt.step({"w": np.ones(1)}, {"w": np.ones(1)})
+        >>> list(opt.state["w"]), opt.iterations
+        (['momentum_buffer'], 1)
+        >>> opt.reset()
+        >>> opt.state, opt.iterations
+        ({}, 0)
+        """
         self.state.clear()
         self.iterations = 0
 
@@ -79,7 +114,14 @@ class Optimizer(Buffers):
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
-        """Constructor arguments; ``type(opt)(**opt.get_config())`` makes a fresh copy."""
+        """Constructor arguments; ``type(opt)(**opt.get_config())`` makes a fresh copy.
+
+        >>> opt = RMSProp(lr=0.05, momentum=0.9)
+        >>> opt.get_config()
+        {'lr': 0.05, 'rho': 0.99, 'eps': 1e-08, 'momentum': 0.9, 'weight_decay': 0.0}
+        >>> type(opt)(**opt.get_config())
+        RMSProp(lr=0.05, rho=0.99, eps=1e-08, momentum=0.9, weight_decay=0.0)
+        """
         return {"lr": self.lr, "weight_decay": self.weight_decay}
 
     def __repr__(self) -> str:
@@ -91,6 +133,16 @@ class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum, as torch.optim.SGD:
 
     b ← μ·b + g   (b ← g on the first step);   g ← g + μ·b if Nesterov else b;   p ← p - lr·g
+
+    >>> import numpy as np
+    >>> p, g = {"w": np.array([1.0])}, {"w": np.array([1.0])}
+    >>> opt = SGD(lr=0.1, momentum=0.9)
+    >>> opt.step(p, g)
+    >>> p["w"]  # b = g = 1: 1 - 0.1·1
+    array([0.9])
+    >>> opt.step(p, g)
+    >>> p["w"].round(4)  # b = 0.9·1 + 1 = 1.9: 0.9 - 0.1·1.9
+    array([0.71])
     """
 
     def __init__(
@@ -193,6 +245,12 @@ class RMSProp(Optimizer):
 
     s ← ρ·s + (1-ρ)·g²;   u = g / (sqrt(s) + ε);
     with momentum: b ← μ·b + u, p ← p - lr·b;   without: p ← p - lr·u
+
+    >>> import numpy as np
+    >>> p, g = {"w": np.ones(3)}, {"w": np.array([0.5, -2.0, 0.0])}
+    >>> RMSProp(lr=0.01).step(p, g)
+    >>> p["w"].round(4).tolist()  # first step: s = (1-ρ)·g², so u = sign(g)/sqrt(1-ρ) = ±10
+    [0.9, 1.1, 1.0]
     """
 
     def __init__(
@@ -241,7 +299,18 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": R
 
 def get(optimizer: str | Optimizer) -> Optimizer:
     """An optimizer by name with its defaults (``"sgd"``, ``"adam"``, ``"rmsprop"``), or an
-    Optimizer object as it is."""
+    Optimizer object as it is.
+
+    >>> get("SGD")
+    SGD(lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0)
+    >>> adam = Adam(lr=0.01)
+    >>> get(adam) is adam
+    True
+    >>> get("lbfgs")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown optimizer 'lbfgs'; choose one of 'sgd', 'adam', 'rmsprop'
+    """
     if isinstance(optimizer, Optimizer):
         return optimizer
     return lookup("optimizer", optimizer, OPTIMIZERS)()

@@ -22,6 +22,16 @@ class ReLU(Layer):
     dZ = dA·mask, done in place on dA (the next layer's scratch buffer). The mask holds
     0.0 and 1.0 in z's own dtype: multiplying by a boolean array would cast it element by
     element on every call, which costs more than the multiplication.
+
+    Shapes: ``Z``, ``A`` and their gradients alike, any shape ``(n, ...)``.
+
+    >>> import numpy as np
+    >>> relu, z = ReLU(), np.array([[-1.0, 0.0, 2.0]])
+    >>> relu.forward(z)
+    array([[0., 0., 2.]])
+    >>> _ = relu.forward(z, training=True)  # keeps the mask for backward
+    >>> relu.backward(np.ones((1, 3)))  # g'(0) = 0
+    array([[0., 0., 1.]])
     """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -39,6 +49,15 @@ class LeakyReLU(ReLU):
 
     ReLU with a mask that holds the slope g'(z), 1 or alpha in z's dtype, so that again
     g(z) = z·mask and ReLU's backward dZ = dA·mask applies as it is.
+
+    Shapes: ``Z``, ``A`` and their gradients alike, any shape ``(n, ...)``.
+
+    >>> import numpy as np
+    >>> leaky = LeakyReLU(alpha=0.1)
+    >>> leaky.forward(np.array([[-2.0, 3.0]]), training=True)
+    array([[-0.2,  3. ]])
+    >>> leaky.backward(np.ones((1, 2)))
+    array([[0.1, 1. ]])
     """
 
     def __init__(self, alpha: float = 0.01) -> None:
@@ -60,7 +79,17 @@ class LeakyReLU(ReLU):
 
 
 class Sigmoid(Layer):
-    """g(z) = σ(z); g'(z) = σ(z)(1 - σ(z))."""
+    """g(z) = σ(z) = 1 / (1 + e^-z); g'(z) = σ(z)(1 - σ(z)).
+
+    Shapes: ``Z``, ``A`` and their gradients alike, any shape ``(n, ...)``.
+
+    >>> import numpy as np
+    >>> sig = Sigmoid()
+    >>> sig.forward(np.array([[0.0, 2.0]]), training=True).round(4)
+    array([[0.5   , 0.8808]])
+    >>> sig.backward(np.ones((1, 2))).round(4)  # at most 1/4, at z = 0
+    array([[0.25 , 0.105]])
+    """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training:
@@ -76,7 +105,17 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """g(z) = tanh(z); g'(z) = 1 - tanh²(z)."""
+    """g(z) = tanh(z); g'(z) = 1 - tanh²(z).
+
+    Shapes: ``Z``, ``A`` and their gradients alike, any shape ``(n, ...)``.
+
+    >>> import numpy as np
+    >>> tanh = Tanh()
+    >>> tanh.forward(np.array([[0.0, 1.0]]), training=True).round(4)
+    array([[0.    , 0.7616]])
+    >>> tanh.backward(np.ones((1, 2))).round(4)
+    array([[1.  , 0.42]])
+    """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training:
@@ -96,6 +135,16 @@ class Softmax(Layer):
 
     With categorical cross-entropy the network fuses the two and never calls
     this backward: the gradient is then simply (s - y) / n.
+
+    Shapes: ``Z: (n, k)`` to ``S: (n, k)``, each row a probability distribution.
+
+    >>> import numpy as np
+    >>> s = Softmax().forward(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]))
+    >>> s.round(4)
+    array([[0.09  , 0.2447, 0.6652],
+           [0.3333, 0.3333, 0.3333]])
+    >>> s.sum(axis=1)
+    array([1., 1.])
     """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -110,7 +159,14 @@ class Softmax(Layer):
 
 
 class Identity(Layer):
-    """g(z) = z: a linear output, for regression."""
+    """g(z) = z; g'(z) = 1: a linear output, for regression.
+
+    Shapes: ``Z``, ``A`` and their gradients alike, any shape ``(n, ...)``.
+
+    >>> import numpy as np
+    >>> Identity().forward(np.array([[-1.5, 2.0]]))
+    array([[-1.5,  2. ]])
+    """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return x
@@ -132,7 +188,18 @@ ACTIVATIONS: dict[str, type[Layer]] = {
 
 
 def get(name: str | Layer) -> Layer:
-    """An activation layer by name (``"relu"``, ``"tanh"``, …), or a layer as it is."""
+    """An activation layer by name (``"relu"``, ``"tanh"``, …), or a layer as it is.
+
+    Names are case-insensitive, with ``-`` read as ``_``; ``"logistic"`` and ``"linear"``
+    are aliases of ``"sigmoid"`` and ``"identity"``.
+
+    >>> get("relu"), get("Leaky-ReLU"), get("linear")
+    (ReLU(), LeakyReLU(alpha=0.01), Identity())
+    >>> get("swish")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown activation 'swish'; choose one of 'relu', ...
+    """
     if isinstance(name, Layer):
         return name
     return lookup("activation", name, ACTIVATIONS)()
