@@ -51,7 +51,8 @@ class Affine(pn.Layer):
 def test_a_file_of_format_1_loads_and_predicts_as_it_did():
     net = pn.load(FIXTURES / "model-v1.npz")
     expected = np.load(FIXTURES / "model-v1-expected.npz")
-    np.testing.assert_array_equal(net.predict_proba(expected["X"]), expected["proba"])
+    # computed by plainnet 0.1 on another machine: equal up to the BLAS kernel's rounding
+    np.testing.assert_allclose(net.predict_proba(expected["X"]), expected["proba"], rtol=1e-5)
     assert len(net.history) == 3 and net.metadata["dataset"] == "fixture"
     assert net.input_shape == (4,) and type(net.optimizer) is pn.Adam
     assert set(net.optimizer.state) == {"0.W", "0.b", "3.W", "3.b", "5.W", "5.b"}
