@@ -456,13 +456,29 @@ CONSTRUCTORS = {"zeros", "empty", "full", "ones", "zeros_like", "empty_like", "o
                 "full_like", "asarray", "array", "ascontiguousarray", "arange", "default_rng"}
 
 
+def _dotted(node: ast.AST) -> str | None:
+    """``np.random.default_rng`` for that attribute chain, None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
 def numpy_allocations(tree: ast.AST) -> Iterator[tuple[int, str]]:
-    """(line, call) of every ``np.<constructor>(...)`` or ``numpy.<constructor>(...)``."""
+    """(line, what) of every call of a NumPy constructor (``np.zeros(...)``,
+    ``np.random.default_rng(...)``) and every import of one (``from numpy import zeros``)."""
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy")
-                and node.func.attr in CONSTRUCTORS):
-            yield node.lineno, f"np.{node.func.attr}"
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func) or ""
+            root, last = name.partition(".")[0], name.rpartition(".")[2]
+            if root in ("np", "numpy") and "." in name and last in CONSTRUCTORS:
+                yield node.lineno, name
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("numpy"):
+            for alias in node.names:
+                if alias.name in CONSTRUCTORS:
+                    yield node.lineno, f"from {node.module} import {alias.name}"
 
 
 def test_the_hot_path_allocates_through_the_backend():
@@ -475,8 +491,10 @@ def test_the_hot_path_allocates_through_the_backend():
 
 
 def test_the_allocation_check_can_fail():
-    tree = ast.parse("import numpy as np\ndef f(x):\n    return np.zeros(3) + np.add(x, 1)\n")
-    assert list(numpy_allocations(tree)) == [(3, "np.zeros")]
+    tree = ast.parse("import numpy as np\nfrom numpy import empty\ndef f(x):\n"
+                     "    return np.zeros(3) + np.add(x, 1) + np.random.default_rng(0)\n")
+    assert sorted(numpy_allocations(tree)) == [(2, "from numpy import empty"),
+                                               (4, "np.random.default_rng"), (4, "np.zeros")]
 
 
 # --- a fit loop a learner can read ----------------------------------------------------------

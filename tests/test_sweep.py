@@ -86,6 +86,14 @@ def test_sweep_command_reports_a_bad_grid_in_one_line(tmp_path):
     assert "[grid] lr must be a non-empty list" in proc.stderr
 
 
+def test_the_sweep_module_is_a_library_and_says_which_command_runs_a_sweep():
+    proc = subprocess.run([sys.executable, "-m", "plainnet.sweep", "--help"],
+                          capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "run a sweep with: plainnet sweep GRID.toml --out DIR" in proc.stderr
+
+
 def test_a_missing_dask_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)  # `import dask` now raises ImportError
     monkeypatch.setitem(sys.modules, "dask.distributed", None)

@@ -738,7 +738,7 @@ def mlp(
     for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         act = hidden[i] if i < n_hidden else out_layer
         layer_init = init or ("he_normal" if isinstance(act, _RELU_FAMILY) else "glorot_uniform")
-        layer_seed = np.random.default_rng(seeds[i]) if seeds else None
+        layer_seed = backend.rng(seeds[i]) if seeds else None
         layers += [Dense(fan_in, fan_out, init=layer_init, seed=layer_seed, dtype=dtype), act]
     net_seed = int(seeds[-1].generate_state(1)[0]) if seeds else None
     return Network(layers, loss=loss, optimizer=optimizer, dtype=dtype, seed=net_seed)

@@ -250,3 +250,8 @@ def _line(row: Mapping[str, Any], grid: Mapping[str, Any]) -> str:
              if row[c] is not None]
     return f"{head}, {', '.join(parts)} ({row['seconds']:.2f} s)"
 
+
+if __name__ == "__main__":  # a library: say which command runs a sweep (cli is not imported)
+    print("plainnet.sweep is a library; run a sweep with: plainnet sweep GRID.toml --out DIR "
+          "(or python -m plainnet sweep ...)", file=sys.stderr)
+    sys.exit(2)
