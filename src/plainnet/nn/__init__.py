@@ -46,7 +46,10 @@ def register(cls: L | None = None, name: str | None = None) -> L | Callable[[L],
     """Register a Layer subclass under ``name`` (its class name by default), so that model
     files can hold it. Use it as a call, ``register(MyLayer)``, or as a decorator,
     ``@register`` or ``@register(name="my_layer")``. Its ``get_config()`` must return the
-    constructor arguments as plain JSON values.
+    constructor arguments as plain JSON values. A layer with parameters or state should
+    also give ``array_shapes(config)`` (see :meth:`Layer.array_shapes`): without it,
+    loading builds the layer from the file's config to learn its shapes, so a forged config
+    could make loading allocate what it declares before the arrays are checked.
 
     A name taken by another class is refused; a class defined again under the same module
     and name (a notebook cell run twice) replaces its earlier version.
