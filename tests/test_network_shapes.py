@@ -1,33 +1,10 @@
-"""Shapes, not widths: output_shape, Flatten, networks of any chain of layers, image inputs,
-state arrays, seeds, and initializers for any weight shape."""
+"""Networks of any chain of layers: input and output shapes, image inputs, summary, state
+arrays, the training flag, and seeds."""
 
 import numpy as np
 import pytest
 
 import plainnet as pn
-from plainnet.nn import initializers
-
-
-def test_output_shape_walks_the_layers():
-    assert pn.Dense(3, 5).output_shape((3,)) == (5,)
-    assert pn.ReLU().output_shape((2, 4, 4)) == (2, 4, 4)
-    assert pn.Flatten().output_shape((2, 4, 4)) == (32,)
-    with pytest.raises(ValueError, match=r"takes inputs of shape \(3,\), but is given \(4,\)$"):
-        pn.Dense(3, 5).output_shape((4,))
-    with pytest.raises(ValueError, match=r"is given \(1, 2, 2\); put Flatten\(\) before it"):
-        pn.Dense(4, 5).output_shape((1, 2, 2))
-
-
-def test_flatten_is_a_view_and_its_backward_restores_the_shape(rng):
-    x = rng.normal(size=(5, 2, 3, 4))
-    flat = pn.Flatten()
-    out = flat.forward(x, training=True)
-    assert out.shape == (5, 24) and np.shares_memory(out, x)
-    np.testing.assert_array_equal(out[1], x[1].ravel())
-    grad = rng.normal(size=(5, 24))
-    back = flat.backward(grad)
-    assert back.shape == x.shape
-    np.testing.assert_array_equal(back.reshape(5, -1), grad)
 
 
 def image_net(**kwargs):
@@ -130,29 +107,6 @@ def test_a_network_seed_makes_layers_without_their_own_seed_reproducible():
     np.testing.assert_array_equal(own.params["W"], kept)  # a layer's own seed is kept
 
 
-@pytest.mark.parametrize("shape, fans", [((3, 2), (3, 2)), ((16, 3, 5, 5), (75, 400)),
-                                         ((8, 4, 3), (12, 24))])
-def test_fans_of_any_weight_shape(shape, fans):
-    assert initializers.fans(shape) == fans
-
-
-@pytest.mark.parametrize("name", sorted(initializers.INITIALIZERS))
-def test_initializers_draw_any_kernel_shape_with_its_fans(name):
-    W = initializers.draw(name, (64, 32, 3, 3), np.random.default_rng(0))
-    assert W.shape == (64, 32, 3, 3)
-    fan_in, fan_out = 32 * 9, 64 * 9
-    expected = {"normal": 1.0, "scaled_normal": 1 / np.sqrt(fan_in), "small_normal": 0.01,
-                "glorot_uniform": np.sqrt(2 / (fan_in + fan_out)),
-                "glorot_normal": np.sqrt(2 / (fan_in + fan_out)),
-                "he_normal": np.sqrt(2 / fan_in), "he_uniform": np.sqrt(2 / fan_in)}[name]
-    assert W.std() == pytest.approx(expected, rel=0.05)
-
-
-def test_an_initializer_of_the_wrong_shape_is_refused():
-    with pytest.raises(ValueError, match=r"returned shape \(2,\), expected \(3, 2\)"):
-        pn.Dense(3, 2, init=lambda shape, rng: np.zeros(2))
-
-
 def test_a_seeded_network_keeps_the_weights_of_layers_another_network_had(rng):
     X, y = rng.normal(size=(40, 4)), rng.integers(0, 2, 40)
     a = pn.Network([pn.Dense(4, 3), pn.ReLU(), pn.Dense(3, 2), pn.Softmax()],
@@ -193,18 +147,6 @@ def test_a_diverging_state_array_stops_training(rng):
     with pytest.raises(pn.DivergenceError, match="epoch 1"):
         net.fit(np.ones((8, 2)), [0, 1, 2, 0, 1, 2, 0, 1], epochs=2, batch_size=2, verbose=0)
     assert layer.state["batches"][0] == 0  # put back as it was at the start of the epoch
-
-
-def test_an_initializer_of_plainnet_0_1_gets_a_message_that_says_what_changed():
-    with pytest.raises(TypeError, match=r"takes \(fan_in, fan_out, rng\); initializers now "
-                                        r"take \(shape, rng\)"):
-        pn.Dense(3, 2, init=lambda fan_in, fan_out, rng: np.ones((fan_in, fan_out)))
-
-
-def test_fans_refuse_a_shape_without_them():
-    for shape in [(3,), (0, 3), (4, 0, 3, 3)]:
-        with pytest.raises(ValueError, match="at least 2 dimensions, each of at least 1"):
-            initializers.fans(shape)
 
 
 def test_a_refused_network_leaves_its_layers_as_they_were():
