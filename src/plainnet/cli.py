@@ -8,8 +8,7 @@ that is missing or broken or a run that failed (divergence), 130 after Ctrl-C.
 
 Every parser, argument and exit status lives here. ``sweep`` and ``playground`` are libraries
 (:func:`plainnet.sweep.sweep`, :func:`plainnet.playground.serve`) that these commands call;
-nothing in plainnet imports this module but the ``__main__`` modules and sweep.py's own
-``if __name__ == "__main__":`` block.
+nothing in plainnet imports this module but the ``__main__`` modules.
 """
 
 from __future__ import annotations

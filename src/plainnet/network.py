@@ -106,6 +106,8 @@ class Network:
         # "<layer index>.<key>" of every parameter, worked out once: train_step names them all
         self._param_names = [(f"{i}.{k}", layer, k) for i, layer in enumerate(self.layers)
                              for k in layer.params]
+        self._no_decay = frozenset(name for name, layer, k in self._param_names
+                                   if k not in layer.decayed)
         #: labels were multi-hot rows (multi-label) when the network was trained
         self.multilabel = False
         #: every epoch this network has trained, across calls to fit
@@ -178,9 +180,9 @@ class Network:
         return {f"{i}.{k}": a for i, layer in enumerate(self.layers)
                 for k, a in layer.state.items()}
 
-    def no_decay(self) -> set[str]:
+    def no_decay(self) -> frozenset[str]:
         """Names of the parameters weight decay leaves alone (biases: not in ``decayed``)."""
-        return {name for name, layer, k in self._param_names if k not in layer.decayed}
+        return self._no_decay
 
     def get_weights(self) -> list[Any]:
         """Copies of every parameter and state array, in layer order."""
@@ -254,8 +256,7 @@ class Network:
         correct = self.count_correct(out, T)
         loss = self._backward(out, T)
         # built every step, not cached: a layer may rebind its arrays (Layer.astype)
-        self.optimizer.step(self.parameters(), self.gradients(),
-                            self.no_decay() if self.optimizer.weight_decay else ())
+        self.optimizer.step(self.parameters(), self.gradients(), self._no_decay)
         return loss, correct
 
     def count_correct(self, out: Any, T: Any) -> int:
@@ -466,7 +467,7 @@ class Network:
         except ValueError as exc:
             raise ModelFileError(f"{path}: cannot save: {exc}") from None
         arrays = self.state_dict()
-        self._check_savable(path, arrays)
+        self._check_savable(path, header["layers"], arrays)
         header.update(
             optimizer_iterations=self.optimizer.iterations,
             # JSON has no NaN or infinity: such a value (a diverged val_loss) is kept as "inf"
@@ -479,17 +480,13 @@ class Network:
                             enumerate(map(random_generator, self.layers)) if rng is not None}})
         model_file.write_model(path, header, {k: backend.to_numpy(a) for k, a in arrays.items()})
 
-    def _check_savable(self, path: Path, arrays: dict[str, Any]) -> None:
+    def _check_savable(self, path: Path, layers: list[dict[str, Any]],
+                       arrays: dict[str, Any]) -> None:
         """Refuse, before writing anything, arrays the file could not give back."""
-        shapes = {}  # what the layers' configs imply, as loading will check
-        for i, layer in enumerate(self.layers):
-            implied = type(layer).array_shapes(layer.get_config())
-            shapes.update({f"param/{i}.{k}": tuple(v) for k, v in implied["params"].items()})
-            shapes.update({f"state/{i}.{k}": tuple(v) for k, v in implied["state"].items()})
+        shapes = model_file.implied_shapes(layers)  # what loading will check the arrays against
         for name, a in arrays.items():
-            kind, _, rest = name.partition("/")
-            # a slot is shaped as its parameter
-            expected = shapes.get(f"param/{rest.split('/')[0]}" if kind == "optimizer" else name)
+            expected = shapes.get(model_file.slot_parameter(name)
+                                  if name.startswith("optimizer/") else name)
             if tuple(a.shape) != expected or a.dtype != self.dtype:
                 raise ModelFileError(f"{path}: {name} is {a.dtype} of shape {a.shape}, expected "
                                      f"{self.dtype} of shape {expected}; not saved")
@@ -545,7 +542,7 @@ def load(path: str | os.PathLike) -> Network:
         return _from_file(header, arrays)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+    except model_file.HEADER_ERRORS as exc:
         raise ModelFileError(f"{path}: the header does not describe a valid network "
                              f"({type(exc).__name__}: {exc})") from None
 

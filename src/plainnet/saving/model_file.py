@@ -104,8 +104,8 @@ def write_model(path: str | os.PathLike, header: dict[str, Any], arrays: dict[st
 
 _READ_ERRORS = (OSError, EOFError, KeyError, ValueError, TypeError, zipfile.BadZipFile,
                 zlib.error, RuntimeError, NotImplementedError, OverflowError, MemoryError)
-#: what a hostile header can make the checks of its values raise
-_HEADER_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+#: what a hostile header can make the checks of its values, or building from them, raise
+HEADER_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
                   MemoryError)
 
 
@@ -140,8 +140,7 @@ def _read_archive(path: Path, archive: zipfile.ZipFile
                                  "file; plainnet writes its arrays uncompressed")
     if "header.npy" not in infos:
         raise ModelFileError("not a plainnet model file: it has no JSON header")
-    header = _parse_header(_read_member(archive, infos["header.npy"], np.uint8))
-    expected = expected_arrays(header)
+    header, expected = _parse_header(_read_member(archive, infos["header.npy"], np.uint8))
     found = {name[:-4] for name in infos if name.endswith(".npy")} - {"header"}
     if found != set(expected) or len(infos) != len(found) + 1:
         raise ModelFileError(f"the archive holds arrays {sorted(infos)}, the header "
@@ -152,14 +151,16 @@ def _read_archive(path: Path, archive: zipfile.ZipFile
         if shapes[name] != shape:
             raise ModelFileError(f"array {name} has shape {shapes[name]}, but the "
                                  f"layers' configs imply {shape}")
-    arrays = {name: _read_member(archive, infos[f"{name}.npy"], dtype) for name in expected}
+    arrays = {name: _read_data(archive, infos[f"{name}.npy"]) for name in expected}
     for name, a in arrays.items():
         if not np.isfinite(a).all():
             raise ModelFileError(f"array {name} holds NaN or infinity")
     return header, arrays
 
 
-def _parse_header(raw: np.ndarray) -> dict[str, Any]:
+def _parse_header(raw: np.ndarray) -> tuple[dict[str, Any], dict[str, tuple[int, ...]]]:
+    """The header (upgraded to version 2) and the arrays it describes (:func:`expected_arrays`),
+    or a ModelFileError."""
     try:
         header = json.loads(raw.tobytes().decode(), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -175,13 +176,13 @@ def _parse_header(raw: np.ndarray) -> dict[str, Any]:
     try:
         if version == 1:
             header = _upgrade_v1(header)
-        expected_arrays(header)  # every layer type known, every config of the right kind
+        # every layer type known, every config of the right kind, the arrays they imply
+        return header, expected_arrays(header)
     except ModelFileError:
         raise
-    except _HEADER_ERRORS as exc:
+    except HEADER_ERRORS as exc:
         raise ModelFileError(f"the header does not describe a valid network "
                              f"({type(exc).__name__}: {exc})") from None
-    return header
 
 
 def _refuse_constant(name: str) -> Any:
@@ -205,29 +206,47 @@ def _upgrade_v1(header: dict[str, Any]) -> dict[str, Any]:
     return upgraded
 
 
-def expected_arrays(header: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    """Every array a version-2 header's network holds, with the shape its layers' configs
-    imply: parameters and state from :meth:`Layer.array_shapes`, optimizer slots shaped as
-    their parameter. Nothing is built or allocated."""
-    if header["hyperparameters"]["dtype"] not in FLOAT_DTYPES:
-        raise ModelFileError(f"unknown dtype {header['hyperparameters']['dtype']!r}")
-    expected: dict[str, tuple[int, ...]] = {}
-    for i, spec in enumerate(header["layers"]):
+def implied_shapes(layers: list[dict[str, Any]]) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter (``param/<i>.<key>``) and state array (``state/...``)
+    that layers given as ``[{"type": ..., "config": ...}]`` hold, from
+    :meth:`Layer.array_shapes`: nothing is built or allocated for a layer that gives them.
+
+    >>> implied_shapes([{"type": "Dense", "config": {"fan_in": 3, "fan_out": 2}}])
+    {'param/0.W': (3, 2), 'param/0.b': (2,)}
+    """
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, spec in enumerate(layers):
         cls = registered(spec["type"])
         config = spec["config"]
         if not isinstance(config, dict):
             raise ModelFileError(f"layer {i}: config must be an object, got {config!r}")
-        shapes = cls.array_shapes(config)
+        implied = cls.array_shapes(config)
         for kind, prefix in (("params", "param"), ("state", "state")):
-            for key, shape in shapes[kind].items():
-                expected[f"{prefix}/{i}.{key}"] = tuple(int(d) for d in shape)
+            for key, shape in implied[kind].items():
+                shapes[f"{prefix}/{i}.{key}"] = tuple(int(d) for d in shape)
+    return shapes
+
+
+def slot_parameter(name: str) -> str:
+    """The parameter an optimizer slot ``optimizer/<i>.<key>/<slot>`` belongs to, as
+    ``param/<i>.<key>``: a slot is shaped as its parameter."""
+    return f"param/{name.split('/')[1]}"
+
+
+def expected_arrays(header: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Every array a version-2 header's network holds, with the shape its layers' configs
+    imply (:func:`implied_shapes`; optimizer slots shaped as their parameter), after
+    checking that the header lists exactly those. Nothing is built or allocated."""
+    if header["hyperparameters"]["dtype"] not in FLOAT_DTYPES:
+        raise ModelFileError(f"unknown dtype {header['hyperparameters']['dtype']!r}")
+    expected = implied_shapes(header["layers"])
     declared = {name: tuple(shape) for name, shape in header["arrays"].items()}
     for name in [*expected, *sorted(set(declared) - set(expected))]:
-        if name.startswith("optimizer/"):  # a slot is shaped as its parameter
-            param = name.split("/")[1]
-            if f"param/{param}" not in expected:
-                raise ModelFileError(f"optimizer state {name} for unknown parameter {param!r}")
-            expected[name] = expected[f"param/{param}"]
+        if name.startswith("optimizer/"):
+            if slot_parameter(name) not in expected:
+                raise ModelFileError(f"optimizer state {name} for unknown parameter "
+                                     f"{name.split('/')[1]!r}")
+            expected[name] = expected[slot_parameter(name)]
         if declared.get(name) != expected.get(name):
             raise ModelFileError(f"array {name}: the header lists "
                                  f"{declared.get(name, 'none')}, the layers' configs imply "
@@ -263,5 +282,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: Any) ->
     if info.filename == "header.npy" and math.prod(shape) > _MAX_HEADER:
         raise ModelFileError(f"the header is {math.prod(shape)} bytes long; a model's is far "
                              "smaller")
+    return _read_data(archive, info)
+
+
+def _read_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """A member's array; its .npy header was checked by :func:`_member_shape`."""
     with archive.open(info) as f:
         return np.lib.format.read_array(f, allow_pickle=False)
