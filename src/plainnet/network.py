@@ -56,6 +56,9 @@ class Network:
     input_shape : tuple of int, optional
         The shape of one input sample, e.g. ``(1, 28, 28)``. Needed only when the layers
         cannot tell it (a Dense layer's ``fan_in`` does).
+    device : "cpu" or "cuda"
+        Where the network's arrays live and its math runs: NumPy on the CPU, or CuPy on an
+        NVIDIA GPU (``pip install "plainnet[gpu]"``). See :meth:`to`.
 
     >>> import numpy as np
     >>> from plainnet import Dense, ReLU, Sigmoid
@@ -76,7 +79,9 @@ class Network:
         dtype: Any = "float32",
         seed: int | None = None,
         input_shape: Sequence[int] | None = None,
+        device: str = "cpu",
     ) -> None:
+        library = backend.device_library(device)  # a missing GPU is said before any work
         self.layers = _check_layers(layers)
         self.dtype = check_dtype(dtype)
         self.loss = losses.get(loss)
@@ -114,6 +119,58 @@ class Network:
         self.history = History()
         #: what the inputs were (image shape, pixel scaling), recorded by data loaders and the CLI
         self.metadata: dict[str, Any] = {}
+        #: where the arrays live: "cpu" or "cuda" (see :meth:`to`)
+        self.device = "cpu"
+        if library != "numpy":
+            self.to(device)
+
+    def to(self, device: str) -> Network:
+        """Move every array (parameters, gradients, state, optimizer slots) to ``device``,
+        "cpu" or "cuda", and return the network. From then on the math runs there: every
+        layer computes with the array module of its arrays, the same source on either.
+        Inputs may be NumPy or CuPy arrays; ``predict`` still returns NumPy.
+
+        >>> net = mlp([2, 3], seed=0)
+        >>> net.to("cpu") is net, net.device
+        (True, 'cpu')
+        >>> net.to("tpu")
+        Traceback (most recent call last):
+        ...
+        ValueError: device must be 'cpu' or 'cuda', got 'tpu'
+        """
+        library = backend.device_library(device)
+        def move(a: Any) -> Any:
+            return backend.to_library(a, library)
+        for layer in self.layers:
+            layer.map_arrays(move, library)
+        self.optimizer.map_state(move)
+        self.optimizer.array_library = library
+        self.device = backend.device_of(library)
+        return self
+
+    def place(self, a: Any) -> Any:
+        """``a`` where the network's arrays are (a transfer when it is elsewhere, else ``a``).
+
+        >>> import numpy as np
+        >>> x = np.ones((2, 3), "float32")
+        >>> mlp([3, 2]).place(x) is x
+        True
+        """
+        return backend.to_library(a, self.layers[0].array_library)
+
+    def place_data(self, *arrays: Any) -> tuple[Any, ...]:
+        """``arrays`` (a training set) moved to the network's device in one go when they fit
+        in half its free memory; else as they are, and each batch is moved as it is used.
+
+        >>> import numpy as np
+        >>> X = np.zeros((4, 3), "float32")
+        >>> mlp([3, 2]).place_data(X)[0] is X
+        True
+        """
+        library = self.layers[0].array_library
+        if not backend.fits_on_device(sum(int(a.nbytes) for a in arrays), library):
+            return arrays
+        return tuple(backend.to_library(a, library) for a in arrays)
 
     # --- structure ------------------------------------------------------------------------
 
@@ -267,8 +324,9 @@ class Network:
         if self.multilabel or T.shape[1] == 1:
             threshold = 0.0 if self._fused else 0.5
             hits = (out >= threshold) == (T >= 0.5)
-            return int(np.count_nonzero(hits if T.shape[1] == 1 else np.all(hits, axis=1)))
-        return int(np.count_nonzero(out.argmax(axis=1) == T.argmax(axis=1)))
+            xp = backend.array_module(out)
+            return xp.count_nonzero(hits if T.shape[1] == 1 else hits.all(axis=1))
+        return backend.array_module(out).count_nonzero(out.argmax(axis=1) == T.argmax(axis=1))
 
     # --- the public boundary --------------------------------------------------------------
 
@@ -293,6 +351,8 @@ class Network:
         ('float32', [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
         """
         X = self.check_inputs(X, names[0])
+        if backend.on_device(y):  # labels are converted on the host, once
+            y = backend.to_numpy(y)
         try:
             y_len = None if isinstance(y, (str, bytes)) else len(y)
         except TypeError:  # a scalar, None, a 0-d array
@@ -314,23 +374,29 @@ class Network:
 
     def forward_batches(self, X: Any, logits: bool = False) -> Any:
         """The output (or, with ``logits``, what the loss takes) for inputs already checked
-        by :meth:`check_inputs`, computed in chunks of rows to bound memory."""
+        by :meth:`check_inputs`, computed in chunks of rows to bound memory; on the
+        network's device."""
         forward = self.forward_to_loss if logits else self.forward
-        return np.concatenate([forward(X[i:i + _CHUNK], training=False)
-                               for i in range(0, len(X), _CHUNK)])
+        X = self.place_data(X)[0]
+        outs = [forward(self.place(X[i:i + _CHUNK]), training=False)
+                for i in range(0, len(X), _CHUNK)]
+        return backend.array_module(outs[0]).concatenate(outs)
 
-    def predict_proba(self, X: Any) -> Any:
-        """The output layer's values, (n, n_outputs): class probabilities for a classifier."""
-        return self.forward_batches(self.check_inputs(X))
+    def predict_proba(self, X: Any, on_device: bool = False) -> Any:
+        """The output layer's values, (n, n_outputs): class probabilities for a classifier.
+        A NumPy array, or with ``on_device`` an array where the network lives."""
+        P = self.forward_batches(self.check_inputs(X))
+        return P if on_device else backend.to_numpy(P)
 
-    def predict(self, X: Any) -> Any:
+    def predict(self, X: Any, on_device: bool = False) -> Any:
         """Class labels (n,): argmax, or 0/1 at 0.5 for one sigmoid unit; (n, k) 0/1 for a
-        multi-label network. For a regressor, the outputs (n, n_outputs)."""
-        P = self.predict_proba(X)
+        multi-label network. For a regressor, the outputs (n, n_outputs). A NumPy array, or
+        with ``on_device`` an array where the network lives."""
+        P = self.predict_proba(X, on_device=on_device)
         if not self.classifier:
             return P
         if self.multilabel:
-            return (P >= 0.5).astype(np.int64)
+            return (P >= 0.5).astype("int64")
         return predicted_labels(P)
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
@@ -342,14 +408,16 @@ class Network:
 
     def evaluate_targets(self, X: Any, T: Any) -> dict[str, float]:
         """:meth:`evaluate` for inputs and targets already :meth:`prepare` d."""
-        loss = correct = 0.0
+        X, T = self.place_data(X, T)
+        loss = correct = 0.0  # sums where they are computed: read once, at the end
         for i in range(0, len(X), _CHUNK):
-            out = self.forward_to_loss(X[i:i + _CHUNK], training=False)
-            loss += self.loss_value(out, T[i:i + _CHUNK]) * len(out)
-            correct += self.count_correct(out, T[i:i + _CHUNK])
-        result = {"loss": loss / len(X)}
+            out = self.forward_to_loss(self.place(X[i:i + _CHUNK]), training=False)
+            T_chunk = self.place(T[i:i + _CHUNK])
+            loss += self.loss_value(out, T_chunk) * len(out)
+            correct += self.count_correct(out, T_chunk)
+        result = {"loss": float(loss) / len(X)}
         if self.classifier:
-            result["accuracy"] = correct / len(X)
+            result["accuracy"] = float(correct) / len(X)
         return result
 
     def fit(
@@ -383,6 +451,10 @@ class Network:
             val = self.prepare(*validation_data,
                                names=("validation_data X", "validation_data y"))
         self.set_task(T)
+        # moved to the device once (when they fit), not batch by batch
+        X, T = self.place_data(X, T)
+        if val is not None:
+            val = self.place_data(*val)
         rng = backend.rng(seed) if seed is not None else self.rng
         return loop.fit(self, X, T, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                         validation=val, verbose=verbose, rng=rng, callbacks=callbacks)
@@ -466,7 +538,7 @@ class Network:
             header = self.get_config()
         except ValueError as exc:
             raise ModelFileError(f"{path}: cannot save: {exc}") from None
-        arrays = self.state_dict()
+        arrays = {k: backend.to_numpy(a) for k, a in self.state_dict().items()}
         self._check_savable(path, header["layers"], arrays)
         header.update(
             optimizer_iterations=self.optimizer.iterations,
@@ -478,7 +550,7 @@ class Network:
             rng={"network": self.rng.bit_generator.state,
                  "layers": {str(i): rng.bit_generator.state for i, rng in
                             enumerate(map(random_generator, self.layers)) if rng is not None}})
-        model_file.write_model(path, header, {k: backend.to_numpy(a) for k, a in arrays.items()})
+        model_file.write_model(path, header, arrays)
 
     def _check_savable(self, path: Path, layers: list[dict[str, Any]],
                        arrays: dict[str, Any]) -> None:
@@ -514,9 +586,10 @@ def _saved_type(obj: Any, types: dict[str, type]) -> Any:
     return cls
 
 
-def load(path: str | os.PathLike) -> Network:
+def load(path: str | os.PathLike, device: str = "cpu") -> Network:
     """The network saved in ``path``: a plainnet ``.npz`` model (format 1 or 2) or a
-    network2.py JSON model.
+    network2.py JSON model, on ``device`` ("cpu" or "cuda"; a file does not say where it
+    was trained).
 
     Raises :class:`ModelFileError` (a ValueError) naming the file when it is neither, or is
     corrupt, truncated, of an unknown format version, or holds anything but numbers.
@@ -529,6 +602,7 @@ def load(path: str | os.PathLike) -> Network:
     True
     """
     path = Path(path).expanduser()
+    backend.device_library(device)  # a missing GPU is said before the file is read
     with open(path, "rb") as f:
         start = f.read(4)
     if start.startswith(b"PK\x03\x04"):
@@ -539,12 +613,13 @@ def load(path: str | os.PathLike) -> Network:
         raise ModelFileError(f"{path}: not a model file: it is neither a plainnet .npz archive "
                              f"nor a network2.py JSON model (it starts with {start!r})")
     try:
-        return _from_file(header, arrays)
+        network = _from_file(header, arrays)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     except model_file.HEADER_ERRORS as exc:
         raise ModelFileError(f"{path}: the header does not describe a valid network "
                              f"({type(exc).__name__}: {exc})") from None
+    return network.to(device)
 
 
 def _from_file(header: dict[str, Any], arrays: dict[str, Any]) -> Network:
@@ -693,6 +768,7 @@ def mlp(
     init: str | None = None,
     dtype: Any = "float32",
     seed: int | None = None,
+    device: str = "cpu",
 ) -> Network:
     """A multilayer perceptron from layer sizes, e.g. ``mlp([784, 512, 10])``.
 
@@ -701,6 +777,7 @@ def mlp(
     inferred from the output: softmax → categorical cross-entropy, sigmoid → binary
     cross-entropy, anything else → mse. ``init`` defaults to He for the ReLU family and
     Glorot (uniform) otherwise. ``seed`` fixes the weights, the shuffling and dropout.
+    ``device``: "cpu" or "cuda" (see :class:`Network`); the weights are the same on either.
 
     >>> net = mlp([2, 10, 5, 1], output="sigmoid", seed=0)
     >>> [type(layer).__name__ for layer in net.layers]
@@ -738,4 +815,5 @@ def mlp(
         layer_seed = backend.rng(seeds[i]) if seeds else None
         layers += [Dense(fan_in, fan_out, init=layer_init, seed=layer_seed, dtype=dtype), act]
     net_seed = int(seeds[-1].generate_state(1)[0]) if seeds else None
-    return Network(layers, loss=loss, optimizer=optimizer, dtype=dtype, seed=net_seed)
+    return Network(layers, loss=loss, optimizer=optimizer, dtype=dtype, seed=net_seed,
+                   device=device)

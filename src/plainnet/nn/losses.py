@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import array_module, scalar
 from ..checks import lookup
 from .activations import Sigmoid, Softmax
 from .functional import log_softmax, sigmoid
@@ -29,7 +30,7 @@ from .layer import Layer
 def _clip_probabilities(a: np.ndarray) -> np.ndarray:
     # the smallest normal number of the dtype: 1 - 1e-15 would round to 1.0 in float32
     tiny = np.finfo(a.dtype).tiny
-    return np.clip(a, tiny, 1)
+    return array_module(a).clip(a, tiny, 1)
 
 
 class Loss:
@@ -127,7 +128,8 @@ class MeanSquaredError(Loss):
     name = "mse"
 
     def value(self, a: np.ndarray, t: np.ndarray) -> float:
-        return float(np.mean(np.square(a - t)))
+        xp = array_module(a)
+        return scalar(xp.mean(xp.square(a - t)))
 
     def grad(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
         return (a - t) * a.dtype.type(2.0 / a.size)
@@ -154,24 +156,25 @@ class CategoricalCrossEntropy(Loss):
     fused_activation = Softmax
 
     def value(self, a: np.ndarray, t: np.ndarray) -> float:
-        return float(-np.sum(t * np.log(_clip_probabilities(a))) / a.shape[0])
+        xp = array_module(a)
+        return scalar(-xp.sum(t * xp.log(_clip_probabilities(a))) / a.shape[0])
 
     def grad(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
         return -t / _clip_probabilities(a) / a.dtype.type(a.shape[0])
 
     def value_logits(self, z: np.ndarray, t: np.ndarray) -> float:
-        return float(-np.sum(t * log_softmax(z)) / z.shape[0])
+        return scalar(-array_module(z).sum(t * log_softmax(z)) / z.shape[0])
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
         """One pass for both: with s = z - max, log softmax = s - log Σ e^s and
         softmax = e^s / Σ e^s; the gradient is (softmax - t)/n."""
-        n = z.shape[0]
+        xp, n = array_module(z), z.shape[0]
         shifted = z - z.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
+        e = xp.exp(shifted)
         sums = e.sum(axis=1, keepdims=True)
-        shifted -= np.log(sums)  # now log softmax(z)
-        loss = -float(np.vdot(t, shifted)) / n
-        grad = np.divide(e, sums, out=e)  # softmax(z)
+        shifted -= xp.log(sums)  # now log softmax(z)
+        loss = -scalar(xp.vdot(t, shifted)) / n
+        grad = xp.divide(e, sums, out=e)  # softmax(z)
         grad -= t
         grad /= z.dtype.type(n)
         return loss, grad
@@ -198,9 +201,10 @@ class BinaryCrossEntropy(Loss):
     fused_activation = Sigmoid
 
     def value(self, a: np.ndarray, t: np.ndarray) -> float:
-        log_a = np.log(_clip_probabilities(a))
-        log_1ma = np.log(_clip_probabilities(1 - a))
-        return float(-np.mean(t * log_a + (1 - t) * log_1ma))
+        xp = array_module(a)
+        log_a = xp.log(_clip_probabilities(a))
+        log_1ma = xp.log(_clip_probabilities(1 - a))
+        return scalar(-xp.mean(t * log_a + (1 - t) * log_1ma))
 
     def grad(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
         a_c = _clip_probabilities(a)
@@ -209,14 +213,16 @@ class BinaryCrossEntropy(Loss):
 
     def value_logits(self, z: np.ndarray, t: np.ndarray) -> float:
         # -t log σ(z) - (1-t) log(1 - σ(z)) = log(1 + e^z) - t·z, and logaddexp never overflows
-        return float(np.logaddexp(0, z).sum() - np.vdot(t, z)) / z.size
+        xp = array_module(z)
+        return scalar(xp.logaddexp(0, z).sum() - xp.vdot(t, z)) / z.size
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
         # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), and σ(z) needs e^-|z| too
-        e = np.exp(-np.abs(z))
-        softplus = np.maximum(z, 0)
-        softplus += np.log1p(e)
-        loss = float(softplus.sum() - np.vdot(t, z)) / z.size
+        xp = array_module(z)
+        e = xp.exp(-xp.abs(z))
+        softplus = xp.maximum(z, 0)
+        softplus += xp.log1p(e)
+        loss = scalar(softplus.sum() - xp.vdot(t, z)) / z.size
         grad = sigmoid(z, exp_neg_abs=e)
         grad -= t
         grad /= z.dtype.type(z.size)  # (σ(z) - t)/(nk)
