@@ -60,12 +60,12 @@ def test_fit_evaluate_predict_equal_numpy_backend(strict_cupy, optimizer):
     assert isinstance(gpu.parameters()["0.W"], strict_cupy.ndarray)
     h_cpu = cpu.fit(X, y, epochs=3, batch_size=16, validation_data=(X[:50], y[:50]), verbose=0)
     h_gpu = gpu.fit(X, y, epochs=3, batch_size=16, validation_data=(X[:50], y[:50]), verbose=0)
-    for key in h_cpu.history:
+    for key in h_cpu.history:  # a loss is summed another way on a device (backend.inner)
         if key != "time":
-            np.testing.assert_allclose(h_gpu.history[key], h_cpu.history[key], rtol=1e-12)
-    for name, w in _weights(cpu).items():
+            np.testing.assert_allclose(h_gpu.history[key], h_cpu.history[key], rtol=1e-6)
+    for name, w in _weights(cpu).items():  # the gradients are the same: so are the weights
         np.testing.assert_array_equal(_weights(gpu)[name], w)
-    assert gpu.evaluate(X, y) == pytest.approx(cpu.evaluate(X, y), rel=1e-12)
+    assert gpu.evaluate(X, y) == pytest.approx(cpu.evaluate(X, y), rel=1e-6)
     P = gpu.predict_proba(X)
     assert type(P) is np.ndarray  # NumPy unless asked otherwise
     np.testing.assert_array_equal(P, cpu.predict_proba(X))
@@ -165,6 +165,7 @@ def test_to_moves_there_and_back(strict_cupy):
     net.fit(X, y, epochs=1, verbose=0)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_divergence_on_the_device_restores_the_weights(strict_cupy):
     X, y = _data()
     net = mlp([6, 8, 3], optimizer=plainnet.SGD(lr=1e30), seed=0, device="cuda")
@@ -173,3 +174,25 @@ def test_divergence_on_the_device_restores_the_weights(strict_cupy):
         net.fit(X * 1e10, y, epochs=2, batch_size=16, verbose=0)
     for name, w in before.items():
         np.testing.assert_array_equal(_weights(net)[name], w)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def test_cli_trains_on_the_device(strict_cupy, tmp_path, capsys):
+    from plainnet import cli
+
+    out = tmp_path / "m.npz"
+    status = cli.main(["train", "--dataset", "circles", "--hidden", "8", "--epochs", "2",
+                       "--device", "cuda", "--out", str(out), "--no-plot", "-q"])
+    assert status == 0, capsys.readouterr().err
+    assert strict_cupy.counts["to_device"] > 0  # it did run on the (stand-in) device
+    assert plainnet.load(out).predict(np.zeros((1, 2))).shape == (1,)
+
+
+def test_cli_without_cupy_says_so_in_one_line(monkeypatch, capsys):
+    from plainnet import cli
+
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    assert cli.main(["train", "--device", "cuda", "--no-out", "--no-plot"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "needs CuPy" in err and "Traceback" not in err

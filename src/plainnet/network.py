@@ -324,9 +324,8 @@ class Network:
         if self.multilabel or T.shape[1] == 1:
             threshold = 0.0 if self._fused else 0.5
             hits = (out >= threshold) == (T >= 0.5)
-            xp = backend.array_module(out)
-            return xp.count_nonzero(hits if T.shape[1] == 1 else hits.all(axis=1))
-        return backend.array_module(out).count_nonzero(out.argmax(axis=1) == T.argmax(axis=1))
+            return backend.count_true(hits if T.shape[1] == 1 else hits.all(axis=1))
+        return backend.count_true(out.argmax(axis=1) == T.argmax(axis=1))
 
     # --- the public boundary --------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_module, scalar
+from ..backend import array_module, inner, scalar
 from ..checks import lookup
 from .activations import Sigmoid, Softmax
 from .functional import log_softmax, sigmoid
@@ -173,7 +173,7 @@ class CategoricalCrossEntropy(Loss):
         e = xp.exp(shifted)
         sums = e.sum(axis=1, keepdims=True)
         shifted -= xp.log(sums)  # now log softmax(z)
-        loss = -scalar(xp.vdot(t, shifted)) / n
+        loss = -scalar(inner(t, shifted)) / n
         grad = xp.divide(e, sums, out=e)  # softmax(z)
         grad -= t
         grad /= z.dtype.type(n)
@@ -214,7 +214,7 @@ class BinaryCrossEntropy(Loss):
     def value_logits(self, z: np.ndarray, t: np.ndarray) -> float:
         # -t log σ(z) - (1-t) log(1 - σ(z)) = log(1 + e^z) - t·z, and logaddexp never overflows
         xp = array_module(z)
-        return scalar(xp.logaddexp(0, z).sum() - xp.vdot(t, z)) / z.size
+        return scalar(xp.logaddexp(0, z).sum() - inner(t, z)) / z.size
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
         # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), and σ(z) needs e^-|z| too
@@ -222,7 +222,7 @@ class BinaryCrossEntropy(Loss):
         e = xp.exp(-xp.abs(z))
         softplus = xp.maximum(z, 0)
         softplus += xp.log1p(e)
-        loss = scalar(softplus.sum() - xp.vdot(t, z)) / z.size
+        loss = scalar(softplus.sum() - inner(t, z)) / z.size
         grad = sigmoid(z, exp_neg_abs=e)
         grad -= t
         grad /= z.dtype.type(z.size)  # (σ(z) - t)/(nk)
