@@ -73,12 +73,10 @@ def library(name: str) -> ModuleType:
     """
     if name == "numpy":
         return np
-    module = sys.modules.get(name)  # the hot path: every layer asks on every pass
-    if module is not None:
-        return module
     if name not in _LIBRARIES:
         raise ValueError(f"unknown array library {name!r}; choose one of {_LIBRARIES}")
-    return importlib.import_module(name)
+    module = sys.modules.get(name)  # the hot path: every layer asks on every pass
+    return module if module is not None else importlib.import_module(name)
 
 
 #: the devices a network can live on, with the array library of each
@@ -249,7 +247,7 @@ def count_true(mask: Any) -> Any:
     kernels, a sum one).
 
     >>> import numpy as np
-    >>> count_true(np.array([True, False, True]))
+    >>> int(count_true(np.array([True, False, True])))
     2
     """
     if on_device(mask):
