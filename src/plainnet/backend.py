@@ -202,5 +202,7 @@ def is_sparse(a: Any) -> bool:
     >>> is_sparse(scipy.sparse.csr_array(np.eye(2))), is_sparse(np.eye(2))
     (True, False)
     """
+    if isinstance(a, np.ndarray):  # the usual case, answered at once
+        return False
     sparse = sys.modules.get("scipy.sparse")
     return sparse is not None and bool(sparse.issparse(a))
