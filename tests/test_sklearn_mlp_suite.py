@@ -14,6 +14,7 @@ Known to fail (scikit-learn 1.9.1), and why:
 """
 
 import importlib.util
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -43,7 +44,7 @@ def test_sklearn_test_mlp_passes_against_our_estimators(tmp_path):
     assert source.count(IMPORT) == 1, "scikit-learn's test file no longer imports its MLPs so"
     (tmp_path / "test_mlp_plainnet.py").write_text(source.replace(IMPORT, OURS))
     report = tmp_path / "report.xml"
-    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "sklearn.conftest", "-p",
          "no:cacheprovider", f"--rootdir={tmp_path}", f"--junitxml={report}",

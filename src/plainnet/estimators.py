@@ -672,7 +672,8 @@ class _BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=self._input_dtype())
         self._use_assigned_weights()
-        return self.network_.check_inputs(X.astype(self.network_.dtype, copy=False))
+        X = X.astype(self.network_.dtype, copy=False)
+        return X.tocsr() if backend.is_sparse(X) else X  # rows are sliced in chunks
 
     def _output(self, X: Any) -> np.ndarray:
         """The output layer's values ``(n, n_outputs_)``."""
