@@ -160,7 +160,8 @@ def test_float32_stays_float32(digits):
     X_train, X_test, y_train, _ = digits
     X32 = X_train.astype(np.float32)
     clf = MLPClassifier((16,), max_iter=3, random_state=0).fit(X32, y_train)
-    reg = MLPRegressor((16,), max_iter=3, random_state=0).fit(X32, y_train.astype(np.float32))
+    reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    reg.fit(X32, y_train.astype(np.float32))
     for est in (clf, reg):
         assert all(W.dtype == np.float32 for W in est.coefs_ + est.intercepts_)
     assert clf.predict_proba(X_test.astype(np.float32)).dtype == np.float32
@@ -205,7 +206,7 @@ def test_partial_fit(digits):
 def test_partial_fit_regressor():
     X, y = make_regression(300, n_features=5, noise=1.0, random_state=0)
     y = y / y.std()
-    reg = MLPRegressor((32,), learning_rate_init=0.01, random_state=0)
+    reg = MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0)
     for _ in range(40):
         reg.partial_fit(X, y)
     assert reg.n_iter_ == 1 and len(reg.loss_curve_) == 40
@@ -321,7 +322,7 @@ def _first_epoch(est, X, y):
 
 def test_regressor_loss_is_half_mse_plus_penalty():
     X, Y = make_regression(50, n_features=3, n_targets=2, random_state=0)
-    reg = _first_epoch(MLPRegressor((5,), alpha=0.3), X, Y / 100)
+    reg = _first_epoch(MLPRegressor(hidden_layer_sizes=(5,), alpha=0.3), X, Y / 100)
     penalty = 0.5 * 0.3 * sum((W ** 2).sum() for W in reg.coefs_) / len(X)
     expected = 0.5 * np.mean((Y / 100 - reg.predict(X)) ** 2) + penalty
     assert reg.loss_ == pytest.approx(expected, rel=1e-9)
@@ -337,11 +338,6 @@ def test_multilabel_loss_sums_over_labels():
 
 
 # --- errors and extras ----------------------------------------------------------------------
-
-def test_lbfgs_is_refused_with_a_clear_error():
-    with pytest.raises(ValueError, match=r"solver='lbfgs' is not supported.*'adam'"):
-        MLPClassifier(solver="lbfgs").fit([[0.0], [1.0]], [0, 1])
-
 
 @pytest.mark.parametrize(("params", "match"), [
     ({"alpha": -1.0}, "alpha must be"),
@@ -374,7 +370,7 @@ def test_divergence_names_the_epoch_it_happened_in():
     from plainnet import DivergenceError
 
     X = np.linspace(-1, 1, 40).reshape(-1, 1)
-    reg = MLPRegressor((4,), activation="identity", solver="sgd", momentum=0.0,
+    reg = MLPRegressor(hidden_layer_sizes=(4,), activation="identity", solver="sgd", momentum=0.0,
                        learning_rate_init=1.0, batch_size=40, max_iter=200, tol=0.0,
                        random_state=0)
     with pytest.raises(DivergenceError) as err:
@@ -408,7 +404,7 @@ def test_a_saved_network_predicts_as_the_estimator(tmp_path, kind):
 
     X, y = _problem(kind)
     est = (MLPRegressor if kind == "regression" else MLPClassifier)(
-        (7,), max_iter=20, epsilon=1e-7, random_state=0).fit(X, y)
+        hidden_layer_sizes=(7,), max_iter=20, epsilon=1e-7, random_state=0).fit(X, y)
     est.network_.save(tmp_path / "net.npz")
     net = load(tmp_path / "net.npz")
     P = net.predict_proba(X)
@@ -446,3 +442,161 @@ def test_ctrl_c_stops_training_and_keeps_a_usable_model(digits):
         timer.cancel()
     assert 0 < clf.n_iter_ < 100_000
     assert clf.predict(X_test).shape == (len(X_test),)
+
+
+# --- scikit-learn's whole interface: lbfgs, sample weights, sparse input, Poisson ----------
+
+def test_constructors_take_sklearns_parameters_in_its_order():
+    import inspect
+
+    from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+    for ours, theirs in ((MLPClassifier, SkMLPClassifier), (MLPRegressor, SkMLPRegressor)):
+        names = list(inspect.signature(ours).parameters)
+        expected = list(inspect.signature(theirs).parameters)
+        assert names[:len(expected)] == expected and names[len(expected):] == ["dtype",
+                                                                                "progress"]
+        # every setting of scikit-learn's estimator builds ours
+        assert ours(**theirs(n_iter_no_change=np.inf, validation_fraction=0.0).get_params())
+    assert MLPRegressor("poisson").loss == "poisson"
+
+
+def test_partial_fit_is_not_there_for_lbfgs():
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert not hasattr(MLPRegressor(solver="lbfgs"), "partial_fit")
+    assert hasattr(MLPRegressor(solver="sgd"), "partial_fit")
+
+
+def test_lbfgs_fits_the_digits(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = MLPClassifier((32,), solver="lbfgs", max_iter=200, random_state=0)
+    clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) > 0.93
+    assert clf.loss_ == pytest.approx(clf.loss_curve_[-1])
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
+        MLPClassifier((32,), solver="lbfgs", max_fun=5, random_state=0).fit(X_train, y_train)
+
+
+@pytest.mark.parametrize("sparse", ["csr_matrix", "csc_matrix", "csr_array"])
+def test_sparse_input_stays_sparse_and_trains_as_dense(sparse):
+    import scipy.sparse
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 12)) * (rng.uniform(size=(80, 12)) < 0.25)
+    y = (X[:, :6].sum(axis=1) > 0).astype(int)
+    params = {"hidden_layer_sizes": (8,), "max_iter": 30, "shuffle": True, "batch_size": 16,
+              "random_state": 0}
+    dense = MLPClassifier(**params).fit(X, y)
+    est = MLPClassifier(**params).fit(getattr(scipy.sparse, sparse)(X), y)
+    # the first layer trained on the sparse matrix itself, a batch of rows of it
+    assert scipy.sparse.issparse(est.network_.layers[0]._x)
+    np.testing.assert_allclose(est.loss_curve_, dense.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(est.predict_proba(scipy.sparse.csc_matrix(X)),
+                               dense.predict_proba(X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "regression"])
+def test_sample_weights_train_as_sklearn_does(kind):
+    """Weighted batch losses, the L2 term over each batch's total weight: the same loss
+    curve and weights as scikit-learn's without shuffling."""
+    from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+    X, y = _problem(kind)
+    w = np.random.default_rng(1).uniform(0, 3, size=len(X))
+    params = {"hidden_layer_sizes": (7,), "alpha": 0.01, "batch_size": 32, "max_iter": 20,
+              "learning_rate_init": 0.01, "shuffle": False, "random_state": 0}
+    ours, theirs = ((MLPRegressor, SkMLPRegressor) if kind == "regression"
+                    else (MLPClassifier, SkMLPClassifier))
+    ours, theirs = ours(**params).fit(X, y, sample_weight=w), theirs(**params).fit(X, y,
+                                                                               sample_weight=w)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+    assert ours.score(X, y, sample_weight=w) == pytest.approx(theirs.score(X, y,
+                                                                            sample_weight=w))
+
+
+def test_partial_fit_takes_sample_weights():
+    X, y = _problem("multiclass")
+    w = np.zeros(len(X))
+    w[:45] = 1.0
+    cut = MLPClassifier((5,), batch_size=45, random_state=0)
+    half = MLPClassifier((5,), batch_size=len(X), random_state=0)
+    cut.partial_fit(X[:45], y[:45], classes=[0, 1, 2])
+    half.partial_fit(X, y, sample_weight=w, classes=[0, 1, 2])
+    # zero weights drop samples: one full batch of the first 45 samples, either way
+    np.testing.assert_allclose(half.coefs_[0], cut.coefs_[0], rtol=1e-10)
+
+
+def test_poisson_regressor_trains_as_sklearns():
+    from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(150, 3))
+    y = rng.poisson(np.exp(X[:, 0] - X[:, 1]))
+    params = {"loss": "poisson", "hidden_layer_sizes": (6,), "learning_rate_init": 0.01,
+              "max_iter": 30, "shuffle": False, "random_state": 0}
+    ours, theirs = MLPRegressor(**params).fit(X, y), SkMLPRegressor(**params).fit(X, y)
+    assert ours.out_activation_ == theirs.out_activation_ == "exp"
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8)
+    assert (ours.predict(X) > 0).all()
+    with pytest.raises(ValueError, match="y >= 0"):
+        MLPRegressor(loss="poisson").fit(X, -y)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that diverges
+def test_divergence_under_early_stopping_restores_the_best_weights_and_warns():
+    X = np.linspace(-1, 1, 60).reshape(-1, 1)
+    y = 3 * X[:, 0]
+    reg = MLPRegressor(hidden_layer_sizes=(4,), activation="identity", solver="sgd",
+                       momentum=0.0, learning_rate_init=1.0, batch_size=40, max_iter=200,
+                       early_stopping=True, tol=0.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged.*best validation score"):
+        reg.fit(X, y)
+    assert np.isnan(reg.validation_scores_[-1]) and len(reg.validation_scores_) == reg.n_iter_
+    assert np.isfinite(reg.predict(X)).all()
+    best = reg.validation_scores_.index(reg.best_validation_score_)
+    assert reg.best_validation_score_ == max(reg.validation_scores_[:-1])
+    assert best < reg.n_iter_ - 1
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_without_early_stopping_is_sklearns_value_error():
+    from plainnet import DivergenceError
+
+    X = np.linspace(-1, 1, 40).reshape(-1, 1)
+    reg = MLPRegressor(hidden_layer_sizes=(4,), activation="identity", solver="sgd",
+                       momentum=0.0, learning_rate_init=1.0, batch_size=40, max_iter=200,
+                       tol=0.0, random_state=0)
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights") as err:
+        reg.fit(X, 3 * X[:, 0])
+    assert isinstance(err.value, DivergenceError) and "diverged in epoch" in str(err.value)
+
+
+def test_assigned_coefs_and_intercepts_are_what_predict_uses(digits):
+    X_train, X_test, y_train, _ = digits
+    clf = MLPClassifier((8,), max_iter=5, random_state=0).fit(X_train, y_train)
+    clf.intercepts_[1] = np.arange(10.0) * 100  # one item: class 9 wins everywhere
+    clf.coefs_[1] = np.zeros((8, 10))
+    assert (clf.predict(X_test) == 9).all()
+    assert clf.network_.parameters()["2.W"].sum() == 0  # written into the network
+    clf.coefs_ = [np.zeros((64, 8)), np.zeros((8, 10))]  # a whole new list
+    clf.intercepts_ = [np.zeros(8), -np.arange(10.0)]
+    assert (clf.predict(X_test) == 0).all()
+    assert clf.coefs_[0] is clf.network_.parameters()["0.W"]  # the network's arrays again
+    with pytest.raises(ValueError, match=r"coefs_\[0\] has shape"):
+        clf.coefs_[0] = np.zeros((3, 8))
+        clf.predict(X_test)
+
+
+def test_n_iter_no_change_inf_runs_to_max_iter():
+    X = np.array([[0.0], [1.0]] * 10)
+    y = np.array([0, 1] * 10)
+    with pytest.warns(ConvergenceWarning):
+        clf = MLPClassifier((4,), tol=1e9, n_iter_no_change=np.inf, max_iter=25,
+                            validation_fraction=0.0, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 25 and clf._no_improvement_count == 24
+    with pytest.raises(ValueError, match="validation set is too small"):
+        MLPClassifier(early_stopping=True, validation_fraction=0.0).fit(X, y)

@@ -5,11 +5,17 @@ from .errors import DataFileError, DeviceError, DivergenceError, ModelFileError
 from .gradcheck import gradcheck
 from .labels import from_one_hot, one_hot
 from .network import Network, load, mlp
-from .nn.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .nn.activations import Exp, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .nn.dense import Dense, Flatten
 from .nn.dropout import Dropout
 from .nn.layer import Layer
-from .nn.losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError
+from .nn.losses import (
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    HalfPoissonDeviance,
+    Loss,
+    MeanSquaredError,
+)
 from .optimizers import SGD, Adam, Optimizer, RMSProp
 from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
 from .training.history import History
@@ -28,7 +34,9 @@ __all__ = [
     "DivergenceError",
     "Dropout",
     "EarlyStopping",
+    "Exp",
     "Flatten",
+    "HalfPoissonDeviance",
     "History",
     "Identity",
     "Layer",

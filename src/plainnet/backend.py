@@ -361,3 +361,18 @@ class Buffers:
         False
         """
         self._buffers = {}
+
+
+def is_sparse(a: Any) -> bool:
+    """True for a SciPy sparse matrix or array (CSR, CSC, ...). SciPy is not imported for
+    this: if nobody imported ``scipy.sparse``, ``a`` cannot be one.
+
+    >>> import numpy as np
+    >>> import scipy.sparse
+    >>> is_sparse(scipy.sparse.csr_array(np.eye(2))), is_sparse(np.eye(2))
+    (True, False)
+    """
+    if isinstance(a, np.ndarray):  # the usual case, answered at once
+        return False
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and bool(sparse.issparse(a))

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from . import backend
 from .backend import array_module, on_device
 
 T = TypeVar("T")
@@ -185,7 +186,16 @@ def check_X(X: Any, input_shape: tuple[int, ...], dtype: Any, name: str = "X") -
     'float32'
     >>> check_X(np.zeros((5, 784)), (1, 28, 28), np.float32).shape
     (5, 1, 28, 28)
+
+    A SciPy sparse matrix (CSR or CSC, rows of features) stays sparse: it comes back as CSR
+    of ``dtype``, converted at most once, never densified.
+
+    >>> import scipy.sparse
+    >>> check_X(scipy.sparse.csc_array(np.eye(3)), (3,), np.float32).format
+    'csr'
     """
+    if backend.is_sparse(X):
+        return _check_sparse_X(X, input_shape, dtype, name)
     arr = as_numeric(X, name)
     shape = tuple(int(d) for d in input_shape)
     if arr.ndim >= 1 and arr.shape[0] == 0:
@@ -220,3 +230,56 @@ def _shape_mismatch(got: tuple[int, ...], shape: tuple[int, ...], name: str) -> 
     return (f"{name} has shape {got}, but the network takes samples of shape {shape}: pass "
             f"(n_samples, {', '.join(map(str, shape))}) or flat rows (n_samples, "
             f"{math.prod(shape)})")
+
+
+def _check_sparse_X(X: Any, input_shape: tuple[int, ...], dtype: Any, name: str) -> Any:
+    """A sparse ``X`` as CSR of ``dtype`` (batches slice it by rows), or a ValueError."""
+    shape = tuple(int(d) for d in input_shape)
+    if len(shape) != 1:
+        raise ValueError(f"{name} is a sparse matrix, but the network takes samples of shape "
+                         f"{shape}; sparse input feeds rows of features into a Dense first "
+                         "layer: pass X.toarray() instead")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples; pass at least one row")
+    if X.shape[1:] != shape:
+        raise ValueError(_shape_mismatch(X.shape, shape, name))
+    # CSR: a batch is a slice of rows; CSC (or any other format) is converted once
+    out = X.tocsr().astype(dtype, copy=False)
+    if not all_finite(out.data):
+        bad = int(np.count_nonzero(~np.isfinite(out.data)))
+        raise ValueError(f"{name} contains NaN or infinity ({bad} values); remove or impute "
+                         "them before training or predicting")
+    return out
+
+
+def check_sample_weight(sample_weight: Any, n: int, name: str = "sample_weight") -> Any:
+    """``sample_weight`` as float64 weights ``(n,)``, finite and non-negative with a positive
+    sum, or None when it is None; a ValueError naming what is wrong otherwise. A scalar
+    weighs every sample alike.
+
+    >>> check_sample_weight([1, 2, 0], 3)
+    array([1., 2., 0.])
+    >>> check_sample_weight([1, -2, 0], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_weight must be non-negative, got 1 negative values
+    """
+    if sample_weight is None:
+        return None
+    w = as_numeric(sample_weight, name).astype(np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"{name} must hold one weight per sample, shape ({n},), got shape "
+                         f"{w.shape}")
+    if not np.isfinite(w).all():
+        raise ValueError(f"{name} contains NaN or infinity "
+                         f"({int(np.count_nonzero(~np.isfinite(w)))} values)")
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative, got {int(np.count_nonzero(w < 0))} "
+                         "negative values")
+    if not w.sum() > 0:
+        raise ValueError(f"{name} must have a positive sum: the weights are all zero")
+    return w

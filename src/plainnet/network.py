@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import backend, optimizers
-from .checks import check_dtype, check_number, check_X
+from .checks import check_dtype, check_number, check_sample_weight, check_X
 from .errors import ModelFileError
 from .labels import is_one_hot, predicted_labels, to_targets
 from .nn import activations, initializers, losses, registered, registered_name
@@ -29,7 +29,7 @@ from .nn.activations import Sigmoid, Softmax
 from .nn.dense import Dense
 from .nn.layer import Layer, Shape, flat_size, random_generator
 from .saving import model_file, network2
-from .training import loop
+from .training import lbfgs, loop
 from .training.history import History
 
 #: rows per forward pass in predict and evaluate: bounds memory on large inputs
@@ -158,7 +158,11 @@ class Network:
         >>> mlp([3, 2]).place(x) is x
         True
         """
-        return backend.to_library(a, self.layers[0].array_library)
+        library = self.layers[0].array_library
+        if library == "numpy" and not backend.on_device(a):
+            return a  # host data for a host network: as it is (a sparse matrix too)
+        self._refuse_sparse([a])
+        return backend.to_library(a, library)
 
     def place_data(self, *arrays: Any) -> tuple[Any, ...]:
         """``arrays`` (a training set) moved to the network's device in one go when they fit
@@ -170,9 +174,17 @@ class Network:
         True
         """
         library = self.layers[0].array_library
+        if library == "numpy":
+            return tuple(self.place(a) for a in arrays)
+        self._refuse_sparse(arrays)
         if not backend.fits_on_device(sum(int(a.nbytes) for a in arrays), library):
             return arrays
         return tuple(backend.to_library(a, library) for a in arrays)
+
+    def _refuse_sparse(self, arrays: Iterable[Any]) -> None:
+        if any(backend.is_sparse(a) for a in arrays):
+            raise ValueError("sparse input is read on the CPU only: train this network on "
+                             "device='cpu', or pass a dense array (X.toarray())")
 
     # --- structure ------------------------------------------------------------------------
 
@@ -281,39 +293,43 @@ class Network:
             X = layer.forward(X, training)
         return X
 
-    def loss_value(self, out: Any, T: Any) -> float:
-        """The mean loss of ``out`` (as :meth:`forward_to_loss` gives it) for targets ``T``."""
-        return self.loss.value_logits(out, T) if self._fused else self.loss.value(out, T)
+    def loss_value(self, out: Any, T: Any, sample_weight: Any = None) -> float:
+        """The mean loss of ``out`` (as :meth:`forward_to_loss` gives it) for targets ``T``,
+        weighted by ``sample_weight: (n,)`` when given."""
+        if self._fused:
+            return self.loss.value_logits(out, T, sample_weight)
+        return self.loss.value(out, T, sample_weight)
 
-    def compute_gradients(self, X: Any, T: Any) -> float:
+    def compute_gradients(self, X: Any, T: Any, sample_weight: Any = None) -> float:
         """Forward, loss and backward for a batch; fills every layer's ``grads``.
 
-        X: (n, *input_shape) and T: (n, n_outputs), both of the network's dtype. Returns
-        the loss.
+        X: (n, *input_shape) and T: (n, n_outputs), both of the network's dtype;
+        ``sample_weight: (n,)`` or None. Returns the loss.
         """
-        return self._backward(self.forward_to_loss(X, training=True), T)
+        return self._backward(self.forward_to_loss(X, training=True), T, sample_weight)
 
-    def _backward(self, out: Any, T: Any) -> float:
+    def _backward(self, out: Any, T: Any, sample_weight: Any = None) -> float:
         """The loss, and the backward pass from its gradient down to the first layer with
         parameters: every layer's ``grads`` holds dL/d(its parameters)."""
         if self._fused:
-            loss, grad = self.loss.value_and_grad_logits(out, T)
+            loss, grad = self.loss.value_and_grad_logits(out, T, sample_weight)
         else:
-            loss, grad = self.loss.value_and_grad(out, T)
+            loss, grad = self.loss.value_and_grad(out, T, sample_weight)
         layers = self._loss_layers
         for i in reversed(range(self._first_trainable, len(layers))):
             grad = layers[i].backward(grad, need_input_grad=i > self._first_trainable)
         return loss
 
-    def train_step(self, X: Any, T: Any) -> tuple[float, int]:
+    def train_step(self, X: Any, T: Any, sample_weight: Any = None) -> tuple[float, float]:
         """One update on a batch: forward, loss, backward, optimizer step.
 
-        Returns the batch loss (before the update) and the number of correct predictions.
-        Afterwards every layer's ``grads`` holds the gradient the step was taken with.
+        Returns the batch loss (before the update) and the number of correct predictions
+        (their total weight with ``sample_weight: (n,)``). Afterwards every layer's ``grads``
+        holds the gradient the step was taken with.
         """
         out = self.forward_to_loss(X, training=True)
-        correct = self.count_correct(out, T)
-        loss = self._backward(out, T)
+        correct = self.count_correct(out, T, sample_weight)
+        loss = self._backward(out, T, sample_weight)
         # one step over all the parameters at once (see _Flat), the optimizer's slots too
         flat = self._flat_layout()
         flat.collect_gradients()
@@ -348,16 +364,21 @@ class Network:
         self.optimizer.state.clear()
         self.optimizer.state.update(self._flat.join(slots))
 
-    def count_correct(self, out: Any, T: Any) -> int:
+    def count_correct(self, out: Any, T: Any, sample_weight: Any = None) -> Any:
         """Correct predictions in a batch, from what :meth:`forward_to_loss` gave (logits
-        when fused: σ(z) ≥ 0.5 ⇔ z ≥ 0); 0 for a regressor."""
+        when fused: σ(z) ≥ 0.5 ⇔ z ≥ 0), or their total weight given ``sample_weight: (n,)``;
+        0 for a regressor."""
         if not self.classifier:
             return 0
         if self.multilabel or T.shape[1] == 1:
             threshold = 0.0 if self._fused else 0.5
             hits = (out >= threshold) == (T >= 0.5)
-            return backend.count_true(hits if T.shape[1] == 1 else hits.all(axis=1))
-        return backend.count_true(out.argmax(axis=1) == T.argmax(axis=1))
+            hits = hits.ravel() if T.shape[1] == 1 else hits.all(axis=1)
+        else:
+            hits = out.argmax(axis=1) == T.argmax(axis=1)
+        if sample_weight is None:
+            return backend.count_true(hits)
+        return backend.array_module(hits).dot(sample_weight, hits)
 
     # --- the public boundary --------------------------------------------------------------
 
@@ -371,6 +392,10 @@ class Network:
         >>> net.check_inputs([[1, 2, 3, 4]]).shape
         (1, 1, 2, 2)
         """
+        if backend.is_sparse(X) and not isinstance(self.layers[0], Dense):
+            raise ValueError(f"{name} is a sparse matrix, which only a Dense first layer takes; "
+                             f"this network starts with {type(self.layers[0]).__name__}: pass "
+                             f"{name}.toarray()")
         return check_X(X, self.input_shape, self.dtype, name)
 
     def prepare(self, X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[Any, Any]:
@@ -410,7 +435,7 @@ class Network:
         forward = self.forward_to_loss if logits else self.forward
         X = self.place_data(X)[0]
         outs = [forward(self.place(X[i:i + _CHUNK]), training=False)
-                for i in range(0, len(X), _CHUNK)]
+                for i in range(0, X.shape[0], _CHUNK)]
         return backend.array_module(outs[0]).concatenate(outs)
 
     def predict_proba(self, X: Any, on_device: bool = False) -> Any:
@@ -430,25 +455,34 @@ class Network:
             return (P >= 0.5).astype("int64")
         return predicted_labels(P)
 
-    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
-        """Mean loss and, for a classifier, accuracy: ``{"loss": ..., "accuracy": ...}``.
+    def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
+        """Mean loss and, for a classifier, accuracy: ``{"loss": ..., "accuracy": ...}``;
+        both weighted means given ``sample_weight: (n,)``.
 
         The loss is the loss alone, without any weight decay term.
         """
-        return self.evaluate_targets(*self.prepare(X, y))
+        X, T = self.prepare(X, y)
+        return self.evaluate_targets(X, T, check_sample_weight(sample_weight, X.shape[0]))
 
-    def evaluate_targets(self, X: Any, T: Any) -> dict[str, float]:
-        """:meth:`evaluate` for inputs and targets already :meth:`prepare` d."""
+    def evaluate_targets(self, X: Any, T: Any, sample_weight: Any = None) -> dict[str, float]:
+        """:meth:`evaluate` for inputs and targets already :meth:`prepare` d (and checked
+        sample weights)."""
+        n = X.shape[0]
         X, T = self.place_data(X, T)
+        if sample_weight is not None:
+            sample_weight = self.place(sample_weight)
+        total = n if sample_weight is None else float(sample_weight.sum())
         loss = correct = 0.0  # sums where they are computed: read once, at the end
-        for i in range(0, len(X), _CHUNK):
-            out = self.forward_to_loss(self.place(X[i:i + _CHUNK]), training=False)
-            T_chunk = self.place(T[i:i + _CHUNK])
-            loss += self.loss_value(out, T_chunk) * len(out)
-            correct += self.count_correct(out, T_chunk)
-        result = {"loss": float(loss) / len(X)}
+        for i in range(0, n, _CHUNK):
+            rows = slice(i, i + _CHUNK)
+            out = self.forward_to_loss(self.place(X[rows]), training=False)
+            T_rows = self.place(T[rows])
+            w = None if sample_weight is None else sample_weight[rows]
+            loss += self.loss_value(out, T_rows, w) * (out.shape[0] if w is None else w.sum())
+            correct += self.count_correct(out, T_rows, w)
+        result = {"loss": float(loss) / total}
         if self.classifier:
-            result["accuracy"] = float(correct) / len(X)
+            result["accuracy"] = float(correct) / total
         return result
 
     def fit(
@@ -462,8 +496,10 @@ class Network:
         verbose: int = 1,
         seed: int | None = None,
         callbacks: Any = None,
+        sample_weight: Any = None,
     ) -> History:
         """Train on ``X: (n, *input_shape)`` and labels ``y``; returns this call's History.
+        ``X`` may be a SciPy sparse matrix (CSR or CSC) when the first layer is Dense.
 
         ``batch_size=None`` trains full batch. An epoch's loss is the batch-size-weighted
         mean of the batch losses computed in its forward passes, before each update.
@@ -472,9 +508,12 @@ class Network:
         checkpoints, learning-rate schedules). ``verbose``: 0 silent, 1 a progress bar on a
         terminal (plain lines otherwise), 2 one line per epoch. Ctrl-C stops after the
         current batch and returns the history so far (see ``History.stop_reason``).
+        ``sample_weight: (n,)`` weighs each sample in the loss: each batch's loss is the
+        weighted mean Σ w_i ℓ_i / Σ w_i.
         """
         callbacks = loop.check_arguments(epochs, batch_size, verbose, callbacks)
         X, T = self.prepare(X, y)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -483,12 +522,53 @@ class Network:
                                names=("validation_data X", "validation_data y"))
         self.set_task(T)
         # moved to the device once (when they fit), not batch by batch
-        X, T = self.place_data(X, T)
+        if sample_weight is None:
+            X, T = self.place_data(X, T)
+        else:
+            X, T, sample_weight = self.place_data(X, T, sample_weight)
         if val is not None:
             val = self.place_data(*val)
         rng = backend.rng(seed) if seed is not None else self.rng
         return loop.fit(self, X, T, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
-                        validation=val, verbose=verbose, rng=rng, callbacks=callbacks)
+                        validation=val, verbose=verbose, rng=rng, callbacks=callbacks,
+                        sample_weight=sample_weight)
+
+    def fit_lbfgs(
+        self,
+        X: Any,
+        y: Any,
+        max_iter: int = 200,
+        max_fun: int = 15000,
+        tol: float = 1e-4,
+        weight_decay: float = 0.0,
+        sample_weight: Any = None,
+        verbose: int = 0,
+    ) -> History:
+        """Train full batch by L-BFGS (SciPy's L-BFGS-B), as scikit-learn's MLPs do with
+        ``solver="lbfgs"``: often the best choice for a small data set. Returns a History
+        of one entry per iteration; ``stop_reason`` says why it stopped if it did not
+        converge. Needs SciPy.
+
+        It minimises the loss over all of ``X`` (weighted by ``sample_weight: (n,)`` when
+        given) plus ½·weight_decay·Σ‖W‖², over every parameter at once, for at most
+        ``max_iter`` iterations and ``max_fun`` loss evaluations, until the largest
+        gradient component falls below ``tol``. The optimizer is not used. See
+        :mod:`plainnet.training.lbfgs`.
+
+        >>> net = mlp([2, 8, 2], activation="tanh", dtype="float64", seed=0)
+        >>> history = net.fit_lbfgs([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0], tol=1e-8)
+        >>> net.predict([[0, 0], [0, 1], [1, 0], [1, 1]]).tolist(), history.stop_reason
+        ([0, 1, 1, 0], None)
+        """
+        X, T = self.prepare(X, y)
+        self.set_task(T)
+        result = lbfgs.minimize(self, X, T, sample_weight=check_sample_weight(sample_weight,
+                                                                              X.shape[0]),
+                                weight_decay=weight_decay, max_iter=max_iter, max_fun=max_fun,
+                                tol=tol, verbose=verbose)
+        for logs in result.history.history.get("loss", []):
+            self.history.append({"loss": logs})
+        return result.history
 
     # --- presentation and files -----------------------------------------------------------
 
@@ -885,7 +965,7 @@ def _find_input_shape(layers: list[Layer], given: Sequence[int] | None) -> Shape
 
 
 _OUTPUT_LOSS = {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy",
-                "logistic": "binary_crossentropy"}
+                "logistic": "binary_crossentropy", "exp": "poisson"}
 _RELU_FAMILY = (activations.ReLU, activations.LeakyReLU)
 
 
@@ -905,9 +985,10 @@ def mlp(
     ``activation`` names the hidden activation (or one name per hidden layer); ``output``
     the output activation (``"softmax"``, ``"sigmoid"``, ``"identity"``, …). The loss is
     inferred from the output: softmax → categorical cross-entropy, sigmoid → binary
-    cross-entropy, anything else → mse. ``init`` defaults to He for the ReLU family and
-    Glorot (uniform) otherwise. ``seed`` fixes the weights, the shuffling and dropout.
-    ``device``: "cpu" or "cuda" (see :class:`Network`); the weights are the same on either.
+    cross-entropy, exp → half Poisson deviance, anything else → mse. ``init`` defaults to He
+    for the ReLU family and Glorot (uniform) otherwise. ``seed`` fixes the weights, the
+    shuffling and dropout. ``device``: "cpu" or "cuda" (see :class:`Network`); the weights
+    are the same on either.
 
     >>> net = mlp([2, 10, 5, 1], output="sigmoid", seed=0)
     >>> [type(layer).__name__ for layer in net.layers]

@@ -6,7 +6,12 @@ import pytest
 
 import plainnet as pn
 from plainnet.gradcheck import numeric_gradient, relative_error
-from plainnet.nn.losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
+from plainnet.nn.losses import (
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    HalfPoissonDeviance,
+    MeanSquaredError,
+)
 
 TOL = 1e-7
 
@@ -31,7 +36,7 @@ def _inputs(rng, shape=(6, 5)):
 
 
 @pytest.mark.parametrize("layer", [
-    pn.ReLU(), pn.LeakyReLU(0.1), pn.Sigmoid(), pn.Tanh(), pn.Softmax(), pn.Identity(),
+    pn.ReLU(), pn.LeakyReLU(0.1), pn.Sigmoid(), pn.Tanh(), pn.Softmax(), pn.Identity(), pn.Exp(),
 ], ids=lambda layer: type(layer).__name__)
 def test_activation_backward_matches_central_differences(layer, rng):
     assert _layer_input_error(layer, _inputs(rng), rng) < TOL
@@ -67,6 +72,8 @@ def test_dropout_gradient_uses_the_forward_mask(rng):
 def _targets(kind, rng, n=7, k=4):
     if kind == "onehot":
         return pn.one_hot(rng.integers(0, k, n), k, dtype=np.float64)
+    if kind == "counts":  # zeros among them: 0·log 0 = 0
+        return rng.poisson(1.5, (n, k)).astype(np.float64)
     return rng.integers(0, 2, (n, k)).astype(np.float64)
 
 
@@ -75,34 +82,43 @@ def _targets(kind, rng, n=7, k=4):
     (BinaryCrossEntropy(), pn.Sigmoid(), "binary"),
     (MeanSquaredError(), pn.Identity(), "binary"),
     (MeanSquaredError(), pn.Sigmoid(), "onehot"),
+    (HalfPoissonDeviance(), pn.Exp(), "counts"),
 ])
-def test_loss_gradient_on_outputs_matches_central_differences(loss, activation, kind, rng):
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_loss_gradient_on_outputs_matches_central_differences(loss, activation, kind, weighted,
+                                                              rng):
     t = _targets(kind, rng)
     a = activation.forward(rng.normal(size=t.shape))
+    w = rng.uniform(0, 3, t.shape[0]) if weighted else None
 
     def f():
-        return loss.value(a, t)
+        return loss.value(a, t, w)
 
-    assert relative_error(loss.grad(a, t), numeric_gradient(f, a)) < TOL
+    assert relative_error(loss.grad(a, t, w), numeric_gradient(f, a)) < TOL
 
 
 @pytest.mark.parametrize("loss, activation, kind", [
     (CategoricalCrossEntropy(), pn.Softmax(), "onehot"),
     (BinaryCrossEntropy(), pn.Sigmoid(), "binary"),
+    (HalfPoissonDeviance(), pn.Exp(), "counts"),
 ])
-def test_fused_loss_gradient_is_a_minus_y_over_m(loss, activation, kind, rng):
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_fused_loss_gradient_is_a_minus_y_over_m(loss, activation, kind, weighted, rng):
     t = _targets(kind, rng)
-    z = rng.normal(size=t.shape) * 3
+    z = rng.normal(size=t.shape) * 2
+    w = rng.uniform(0, 3, t.shape[0]) if weighted else None
 
     def f():
-        return loss.value_logits(z, t)
+        return loss.value_logits(z, t, w)
 
-    value, grad = loss.value_and_grad_logits(z, t)
+    value, grad = loss.value_and_grad_logits(z, t, w)
     assert relative_error(grad, numeric_gradient(f, z)) < TOL
     # the fused value is the unfused loss of the activation's output
-    assert value == pytest.approx(loss.value(activation.forward(z), t), rel=1e-12)
+    assert value == pytest.approx(loss.value(activation.forward(z), t, w), rel=1e-12)
     m = t.shape[0] if isinstance(loss, CategoricalCrossEntropy) else t.size
-    np.testing.assert_allclose(grad, (activation.forward(z) - t) / m, rtol=1e-12)
+    # row i of the gradient of the weighted mean carries n·w_i / Σ w
+    rows = 1.0 if w is None else (len(w) * w / w.sum())[:, None]
+    np.testing.assert_allclose(grad, rows * (activation.forward(z) - t) / m, rtol=1e-12)
 
 
 NETWORKS = {

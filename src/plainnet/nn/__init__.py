@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar, overload
 
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activations import Exp, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .dense import Dense, Flatten
 from .dropout import Dropout
 from .layer import Layer
@@ -95,8 +95,8 @@ def registered_name(layer: Layer) -> str | None:
     return next((name for name, c in _REGISTRY.items() if c is cls), None)
 
 
-for _cls in (Dense, Flatten, Dropout, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Identity):
+for _cls in (Dense, Flatten, Dropout, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Identity, Exp):
     register(_cls)
 
-__all__ = ["Dense", "Dropout", "Flatten", "Identity", "Layer", "LeakyReLU", "ReLU", "Sigmoid",
-           "Softmax", "Tanh", "register", "registered", "registered_name"]
+__all__ = ["Dense", "Dropout", "Exp", "Flatten", "Identity", "Layer", "LeakyReLU", "ReLU",
+           "Sigmoid", "Softmax", "Tanh", "register", "registered", "registered_name"]

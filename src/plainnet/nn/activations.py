@@ -177,6 +177,30 @@ class Identity(Layer):
         return grad
 
 
+class Exp(Layer):
+    """g(z) = e^z; g'(z) = e^z: a positive output, for counts and rates (the Poisson loss
+    fuses with it, as scikit-learn's ``MLPRegressor(loss="poisson")`` does).
+
+    Shapes: ``Z``, ``A`` and their gradients alike, any shape ``(n, ...)``.
+
+    >>> import numpy as np
+    >>> exp = Exp()
+    >>> exp.forward(np.array([[0.0, 1.0]]), training=True).round(4)
+    array([[1.    , 2.7183]])
+    >>> exp.backward(np.ones((1, 2))).round(4)  # g'(z) = g(z)
+    array([[1.    , 2.7183]])
+    """
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if not training:
+            return np.exp(x)
+        self._a = np.exp(x, out=self.scratch("a", x.shape, x.dtype))
+        return self._a
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return np.multiply(grad, self._a, out=self.scratch("dz", grad.shape, grad.dtype))
+
+
 ACTIVATIONS: dict[str, type[Layer]] = {
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
@@ -186,6 +210,7 @@ ACTIVATIONS: dict[str, type[Layer]] = {
     "softmax": Softmax,
     "identity": Identity,
     "linear": Identity,
+    "exp": Exp,
 }
 
 

@@ -15,7 +15,8 @@ from .layer import Layer, Shape, check_input_shape, flat_size
 class Dense(Layer):
     """Fully connected layer: ``Z = X·W + b``.
 
-    X: (n, fan_in), W: (fan_in, fan_out), b: (fan_out,), Z: (n, fan_out). ``init`` names
+    X: (n, fan_in), W: (fan_in, fan_out), b: (fan_out,), Z: (n, fan_out). X may be a SciPy
+    sparse matrix (CSR): X·W and dW = Xᵀ·dZ then use it as it is. ``init`` names
     an initializer (see :mod:`plainnet.nn.initializers`); ``seed`` fixes the draw (without
     one, a :class:`~plainnet.Network` built with a seed draws it from that).
 
@@ -84,13 +85,19 @@ class Dense(Layer):
         if not training:
             return x @ W + b
         self._x = x
-        z = self.xp.matmul(x, W, out=self.scratch("z", (x.shape[0], W.shape[1]), W.dtype))
+        if backend.is_sparse(x):  # SciPy multiplies the stored values only
+            z = x @ W
+        else:
+            z = self.xp.matmul(x, W, out=self.scratch("z", (x.shape[0], W.shape[1]), W.dtype))
         z += b  # Z = X·W + b
         return z
 
     def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
         xp, x = self.xp, self._x
-        xp.matmul(x.T, grad, out=self.grads["W"])  # dW = A_prevᵀ·dZ
+        if backend.is_sparse(x):
+            self.grads["W"][...] = x.T @ grad  # dW = A_prevᵀ·dZ, A_prev as it is: sparse
+        else:
+            xp.matmul(x.T, grad, out=self.grads["W"])  # dW = A_prevᵀ·dZ
         ones = self.scratch("ones", (grad.shape[0],), grad.dtype, fill=1)
         xp.matmul(ones, grad, out=self.grads["b"])  # db = Σ dZ = 1ᵀ·dZ (BLAS beats a column sum)
         if not need_input_grad:

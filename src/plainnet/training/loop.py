@@ -69,10 +69,12 @@ def fit(
     verbose: int,
     rng: np.random.Generator,
     callbacks: list[Callback],
+    sample_weight: Any = None,
 ) -> History:
     """Train ``network`` on checked inputs ``X: (n, *input_shape)`` and targets
     ``T: (n, n_outputs)``, as :meth:`Network.fit` describes; ``validation`` is a pair of
-    checked inputs and targets, ``rng`` draws the shuffling. Returns this call's History.
+    checked inputs and targets, ``rng`` draws the shuffling, ``sample_weight`` (checked,
+    ``(n,)``, or None) weighs each sample in the loss. Returns this call's History.
 
     >>> import numpy as np
     >>> from plainnet import mlp
@@ -84,6 +86,7 @@ def fit(
     (3, ['accuracy', 'loss', 'time'])
     """
     run = _Run(network, X, T, epochs, batch_size, shuffle, validation, verbose, rng, callbacks)
+    run.sample_weight = sample_weight
     for cb in callbacks:
         cb.set_network(network)
         cb.on_train_begin()
@@ -117,6 +120,7 @@ class _Run:
         self.history = History()
         self.progress = Progress(verbose, epochs, self.n_batches)
         self.interrupt: Any = None
+        self.sample_weight: Any = None  # (n,) weights, or None: every sample alike
 
     def epochs(self) -> None:
         for epoch in range(1, self.n_epochs + 1):
@@ -143,8 +147,9 @@ class _Run:
                       "history)")
             return False
         logs = {"loss": loss_sum / self.n}
-        if self.network.classifier:
-            logs["accuracy"] = correct / self.n
+        if self.network.classifier:  # with sample weights: the weighted accuracy
+            logs["accuracy"] = correct / (self.n if self.sample_weight is None
+                                          else float(self.sample_weight.sum()))
         if self.validation is not None:
             val = self.network.evaluate_targets(*self.validation)
             logs.update({f"val_{k}": v for k, v in val.items()})
@@ -167,8 +172,9 @@ class _Run:
         loss_sum, correct, seen, batch = 0.0, 0, 0, 0
         for batch, start in enumerate(range(0, n, bs), 1):
             rows = slice(start, start + bs) if order is None else order[start:start + bs]
+            w = None if self.sample_weight is None else network.place(self.sample_weight[rows])
             # place: a no-op when the data is on the network's device already
-            loss, c = network.train_step(network.place(X[rows]), network.place(T[rows]))
+            loss, c = network.train_step(network.place(X[rows]), network.place(T[rows]), w)
             on_host = not backend.on_device(loss)  # a device's loss is read once an epoch
             if on_host and not math.isfinite(loss):
                 raise _diverged(network, last_good, epoch)
