@@ -196,3 +196,24 @@ def test_cli_without_cupy_says_so_in_one_line(monkeypatch, capsys):
     assert cli.main(["train", "--device", "cuda", "--no-out", "--no-plot"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "needs CuPy" in err and "Traceback" not in err
+
+
+# --- the estimators -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_estimator_on_the_device_equals_the_cpu(strict_cupy, solver):
+    from plainnet.estimators import MLPClassifier
+
+    X, y = _data()
+    args = dict(hidden_layer_sizes=(8,), solver=solver, max_iter=5, random_state=0)
+    with pytest.warns(Warning):  # 5 iterations do not converge
+        cpu = MLPClassifier(**args).fit(X, y)
+    with pytest.warns(Warning):
+        gpu = MLPClassifier(**args, device="cuda").fit(X, y)
+    assert isinstance(gpu.coefs_[0], strict_cupy.ndarray)
+    np.testing.assert_allclose(gpu.loss_curve_ if solver != "lbfgs" else [gpu.loss_],
+                               cpu.loss_curve_ if solver != "lbfgs" else [cpu.loss_], rtol=1e-5)
+    P = gpu.predict_proba(X)
+    assert type(P) is np.ndarray
+    np.testing.assert_allclose(P, cpu.predict_proba(X), rtol=1e-5, atol=1e-7)
+    assert gpu.score(X, y) == cpu.score(X, y)
