@@ -454,8 +454,8 @@ def test_constructors_take_sklearns_parameters_in_its_order():
     for ours, theirs in ((MLPClassifier, SkMLPClassifier), (MLPRegressor, SkMLPRegressor)):
         names = list(inspect.signature(ours).parameters)
         expected = list(inspect.signature(theirs).parameters)
-        assert names[:len(expected)] == expected and names[len(expected):] == ["dtype",
-                                                                                "progress"]
+        assert names[:len(expected)] == expected
+        assert names[len(expected):] == ["dtype", "progress", "device"]
         # every setting of scikit-learn's estimator builds ours
         assert ours(**theirs(n_iter_no_change=np.inf, validation_fraction=0.0).get_params())
     assert MLPRegressor("poisson").loss == "poisson"

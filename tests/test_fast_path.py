@@ -294,13 +294,15 @@ def test_train_step_follows_arrays_a_layer_rebinds(rng, optimizer):
     assert not np.array_equal(dense.params["W"], before)
 
 
-def test_optimizer_scratch_is_allocated_once_per_parameter(rng):
+def test_optimizer_scratch_is_allocated_once_per_group(rng):
+    """The network hands the optimizer two flat groups (decayed weights, the rest)."""
     net, _, _, k = build("tanh-softmax-adam", "float32")
     X = rng.normal(size=(16, 6)).astype(np.float32)
     T = one_hot(rng.integers(0, k, 16), k)
     net.train_step(X, T)
     scratch = dict(net.optimizer._buffers)
-    assert set(scratch) == set(net.parameters())
+    assert set(scratch) == {"decayed", "rest"}
+    assert set(net.optimizer_slots()) == set(net.parameters())
     net.train_step(X, T)
     assert all(net.optimizer._buffers[name] is a for name, a in scratch.items())
 
@@ -389,3 +391,41 @@ def test_a_prediction_between_forward_and_backward_changes_no_gradient(rng):
 
     for a, b in zip(grads(False), grads(True), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_parameters_are_views_of_one_flat_array(rng):
+    """The optimizer steps over two flat groups; each layer's params and grads are views."""
+    net = pn.mlp([6, 5, 3], optimizer="adam", seed=0)
+    W = net.layers[0].params["W"]
+    assert W.base is not None
+    assert all(p.base is W.base for p in net.parameters().values())  # one array for all
+    X = rng.normal(size=(16, 6)).astype(np.float32)
+    net.train_step(X, one_hot(rng.integers(0, 3, 16), 3))
+    decayed, rest = net.optimizer._buffers["decayed"], net.optimizer._buffers["rest"]
+    assert decayed.size == 6 * 5 + 5 * 3 and rest.size == 5 + 3  # weights, then biases
+    X = rng.normal(size=(16, 6)).astype(np.float32)
+    net.train_step(X, one_hot(rng.integers(0, 3, 16), 3))
+    assert net.layers[0].params["W"] is W  # updated in place
+
+
+class _Rebinding(pn.Dense):
+    """A layer written the simple way: backward binds a new gradient array."""
+
+    def backward(self, grad, need_input_grad=True):
+        x = self._x
+        self.grads["W"] = x.T @ grad
+        self.grads["b"] = grad.sum(axis=0)
+        return grad @ self.params["W"].T if need_input_grad else None
+
+
+def test_a_layer_that_binds_new_gradients_still_trains(rng):
+    def net_of(first):
+        return pn.Network([first, pn.ReLU(), pn.Dense(5, 3), pn.Softmax()],
+                          "categorical_crossentropy", optimizer="sgd", dtype="float64", seed=0)
+    plain, rebinding = net_of(pn.Dense(6, 5)), net_of(_Rebinding(6, 5))
+    X, T = rng.normal(size=(16, 6)), one_hot(rng.integers(0, 3, 16), 3, np.float64)
+    for _ in range(3):
+        plain.train_step(X, T)
+        rebinding.train_step(X, T)
+    for name, w in plain.parameters().items():
+        np.testing.assert_allclose(rebinding.parameters()[name], w, rtol=1e-12)

@@ -1,7 +1,7 @@
 """plainnet: neural networks in plain NumPy, with backpropagation written out by hand."""
 
 from . import callbacks, datasets, nn, plotting
-from .errors import DataFileError, DivergenceError, ModelFileError
+from .errors import DataFileError, DeviceError, DivergenceError, ModelFileError
 from .gradcheck import gradcheck
 from .labels import from_one_hot, one_hot
 from .network import Network, load, mlp
@@ -30,6 +30,7 @@ __all__ = [
     "CategoricalCrossEntropy",
     "DataFileError",
     "Dense",
+    "DeviceError",
     "DivergenceError",
     "Dropout",
     "EarlyStopping",

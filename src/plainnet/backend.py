@@ -2,8 +2,11 @@
 
 Everything above this module calls NumPy's functions on the arrays it is given (which
 dispatch to the arrays' own library) and allocates through the functions here, with
-the array module of the arrays it serves (:func:`array_module`). Today that module is
-always NumPy; a GPU backend (CuPy) plugs in here and nowhere else.
+the array module of the arrays it serves (:func:`array_module`): NumPy on the CPU, CuPy
+on a CUDA GPU. The GPU plugs in here and nowhere else: a *device* ("cpu" or "cuda") names
+where a network's arrays live (:func:`device_library`), and the transfers between host and
+device are the functions :func:`to_library` and :func:`to_numpy`. Nothing here imports
+CuPy until a device asks for it, so ``import plainnet`` stays light.
 
 Scratch arrays of the hot loop are allocated once per shape (:class:`Buffers`), and random
 numbers come only from :class:`numpy.random.Generator` objects made by :func:`rng`.
@@ -23,17 +26,34 @@ from typing import Any
 
 import numpy as np
 
+from .errors import DeviceError
+
 
 def array_module(*arrays: Any) -> ModuleType:
-    """The array library (a module with NumPy's API) that ``arrays`` belong to: NumPy for
-    NumPy arrays, scalars and anything else.
+    """The array library (a module with NumPy's API) that ``arrays`` belong to: CuPy when
+    one of them is a CuPy array, else NumPy (for NumPy arrays, scalars and anything else).
 
     >>> import numpy as np
     >>> xp = array_module(np.ones(3), 2.0)
     >>> xp is np, xp.__name__
     (True, 'numpy')
     """
+    cupy = sys.modules.get("cupy")  # not imported: no array can be a CuPy array
+    if cupy is not None:
+        for a in arrays:
+            if isinstance(a, cupy.ndarray):
+                return cupy
     return np
+
+
+def on_device(a: Any) -> bool:
+    """True for an array that lives on a GPU (reading its values means a transfer).
+
+    >>> import numpy as np
+    >>> on_device(np.ones(2)), on_device([1, 2])
+    (False, False)
+    """
+    return array_module(a) is not np
 
 
 #: the array libraries arrays may live in, by module name
@@ -41,7 +61,7 @@ _LIBRARIES = ("numpy", "cupy")
 
 
 def library(name: str) -> ModuleType:
-    """The array module called ``name`` ("numpy"; "cupy" once a GPU backend exists).
+    """The array module called ``name``: "numpy", or "cupy" (imported on first use).
 
     >>> import numpy as np
     >>> library("numpy") is np
@@ -55,7 +75,85 @@ def library(name: str) -> ModuleType:
         return np
     if name not in _LIBRARIES:
         raise ValueError(f"unknown array library {name!r}; choose one of {_LIBRARIES}")
-    return importlib.import_module(name)
+    module = sys.modules.get(name)  # the hot path: every layer asks on every pass
+    return module if module is not None else importlib.import_module(name)
+
+
+#: the devices a network can live on, with the array library of each
+DEVICES = {"cpu": "numpy", "cuda": "cupy"}
+
+
+def device_library(device: Any) -> str:
+    """The name of the array library for ``device`` ("cpu": "numpy", "cuda": "cupy"), after
+    checking that the device can be used: for "cuda", that CuPy is installed and sees a GPU.
+    Raises :class:`plainnet.errors.DeviceError` saying which of the two is missing.
+
+    >>> device_library("cpu")
+    'numpy'
+    >>> device_library("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be 'cpu' or 'cuda', got 'gpu'
+    """
+    if not isinstance(device, str) or device not in DEVICES:
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    name = DEVICES[device]
+    if name == "numpy":
+        return name
+    try:
+        cupy = library(name)
+    except ImportError as e:
+        raise DeviceError(
+            f"device='cuda' needs CuPy, which is not installed ({e}); install it with "
+            "pip install \"plainnet[gpu]\" (or the cupy-cuda* wheel that matches your CUDA), "
+            "or use device='cpu'") from None
+    try:
+        count = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception as e:  # no driver, no device: CuPy raises its own runtime errors
+        raise DeviceError(f"device='cuda': CuPy is installed but finds no usable GPU ({e}); "
+                          "check the NVIDIA driver and CUDA_VISIBLE_DEVICES, or use "
+                          "device='cpu'") from None
+    if count < 1:
+        raise DeviceError("device='cuda': CuPy is installed but sees no GPU; check the NVIDIA "
+                          "driver and CUDA_VISIBLE_DEVICES, or use device='cpu'")
+    return name
+
+
+def device_of(library_name: str) -> str:
+    """The device whose arrays ``library_name`` makes.
+
+    >>> device_of("numpy"), device_of("cupy")
+    ('cpu', 'cuda')
+    """
+    return next(d for d, lib in DEVICES.items() if lib == library_name)
+
+
+def to_library(a: Any, library_name: str) -> Any:
+    """``a`` as an array of the library called ``library_name``: a transfer to or from
+    the GPU when it lives elsewhere, no copy when it is there already.
+
+    >>> import numpy as np
+    >>> x = np.ones(2)
+    >>> to_library(x, "numpy") is x
+    True
+    """
+    if library_name == "numpy":
+        return to_numpy(a)
+    return library(library_name).asarray(a)
+
+
+def fits_on_device(nbytes: int, library_name: str, share: float = 0.5) -> bool:
+    """Whether ``nbytes`` more fit in the device memory that is free now, taking at most
+    ``share`` of it (the rest is for the network and its scratch arrays). The host always
+    has room: its arrays are already there.
+
+    >>> fits_on_device(10**15, "numpy")
+    True
+    """
+    if library_name == "numpy":
+        return True
+    free, _total = library(library_name).cuda.runtime.memGetInfo()
+    return nbytes <= share * free
 
 
 def empty(shape: tuple[int, ...], dtype: Any, xp: ModuleType = np) -> Any:
@@ -102,14 +200,31 @@ def asarray(a: Any, dtype: Any = None, xp: ModuleType = np) -> Any:
 
 
 def to_numpy(a: Any) -> np.ndarray:
-    """``a`` as a NumPy array on the host (no copy for a NumPy array).
+    """``a`` as a NumPy array on the host (no copy for a NumPy array; a transfer, which
+    waits for the device, for a GPU array).
 
     >>> import numpy as np
     >>> x = np.arange(3)
     >>> to_numpy(x) is x, to_numpy([1.5, 2.5])
     (True, array([1.5, 2.5]))
     """
+    if on_device(a):
+        return a.get()
     return np.asarray(a)
+
+
+def scalar(x: Any) -> Any:
+    """A 0-d result (a loss, a sum) kept where it was computed: a float on the host; on a
+    device a 0-d float64 array, so that summing it never waits for the device (``float()``
+    of it does, once, when the value is needed).
+
+    >>> import numpy as np
+    >>> scalar(np.float32(0.5)), type(scalar(np.float32(0.5))).__name__
+    (0.5, 'float')
+    """
+    if on_device(x):
+        return x.astype("float64")
+    return float(x)
 
 
 def rng(seed: int | np.random.Generator | np.random.SeedSequence | None = None
@@ -124,6 +239,61 @@ def rng(seed: int | np.random.Generator | np.random.SeedSequence | None = None
     True
     """
     return np.random.default_rng(seed)
+
+
+def count_true(mask: Any) -> Any:
+    """How many values of the boolean array ``mask`` are true: an int on the host, a 0-d
+    array on a device. Each library's fastest way (CuPy's count_nonzero launches several
+    kernels, a sum one).
+
+    >>> import numpy as np
+    >>> int(count_true(np.array([True, False, True])))
+    2
+    """
+    if on_device(mask):
+        return mask.sum()
+    return np.count_nonzero(mask)
+
+
+def inner(a: Any, b: Any) -> Any:
+    """Σ a·b over every element of two arrays of one shape: a 0-d result (NumPy's vdot is
+    one BLAS call; on a device, a product and a sum beat CuPy's vdot).
+
+    >>> import numpy as np
+    >>> float(inner(np.array([[1.0, 2.0]]), np.array([[3.0, 4.0]])))
+    11.0
+    """
+    if on_device(a):
+        return (a * b).sum()
+    return np.vdot(a, b)
+
+
+def device_rng(host: np.random.Generator, library_name: str) -> Any:
+    """A generator that draws where ``library_name``'s arrays live, seeded from ``host``
+    (so the same host seed gives the same device draws): ``host`` itself for NumPy.
+
+    >>> g = rng(0)
+    >>> device_rng(g, "numpy") is g
+    True
+    """
+    if library_name == "numpy":
+        return host
+    return library(library_name).random.default_rng(int(host.integers(2**63)))
+
+
+def uniform(gen: Any, out: Any) -> Any:
+    """Fill ``out`` with draws from U[0, 1) of ``gen`` (made by :func:`device_rng` for the
+    library of ``out``) and return it.
+
+    >>> import numpy as np
+    >>> u = uniform(rng(0), np.empty(3, "float32"))
+    >>> bool(((u >= 0) & (u < 1)).all())
+    True
+    """
+    if isinstance(gen, np.random.Generator):
+        return gen.random(out.shape, dtype=out.dtype, out=out)
+    out[...] = gen.random(out.shape, dtype=out.dtype)
+    return out
 
 
 class Buffers:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import backend
+from .backend import array_module, on_device
 
 T = TypeVar("T")
 
@@ -129,6 +130,10 @@ def as_numeric(value: Any, name: str, hint: str = "") -> np.ndarray:
     """
     if value is None:
         raise ValueError(f"{name} must be a numeric array, got None")
+    if on_device(value):  # a GPU array stays where it is: its dtype is NumPy's
+        if value.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be numeric, got an array of dtype {value.dtype}{hint}")
+        return value
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged nested lists
@@ -162,6 +167,8 @@ def all_finite(a: np.ndarray) -> bool:
     """
     if a.dtype.kind != "f":
         return True
+    if on_device(a):  # one reduction there, one value read back
+        return bool(array_module(a).isfinite(a).all())
     if a.size <= _SMALL:  # e.g. the parameters of a small network, checked every epoch
         return bool(np.isfinite(a).all())
     with np.errstate(over="ignore", invalid="ignore"):
@@ -202,10 +209,11 @@ def check_X(X: Any, input_shape: tuple[int, ...], dtype: Any, name: str = "X") -
     with np.errstate(over="ignore"):  # values beyond the dtype's range are reported below
         out = arr.astype(dtype, copy=False)
     if not all_finite(out):
-        if np.isfinite(arr).all():  # finite before the cast: too large for the dtype
-            raise ValueError(f"{name} holds values up to {np.abs(arr).max():g}, beyond the "
-                             f"range of the network's dtype {dtype}; rescale the inputs")
-        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        xp = array_module(arr)
+        if bool(xp.isfinite(arr).all()):  # finite before the cast: too large for the dtype
+            raise ValueError(f"{name} holds values up to {float(xp.abs(arr).max()):g}, beyond "
+                             f"the range of the network's dtype {dtype}; rescale the inputs")
+        bad = int(xp.count_nonzero(~xp.isfinite(arr)))
         raise ValueError(f"{name} contains NaN or infinity ({bad} values); remove or impute "
                          "them before training or predicting")
     return out

@@ -131,6 +131,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_positive(int, allow_zero=True), default=d["seed"],
                    metavar="N",
                    help=f"seed for weights, split and shuffling (default: {d['seed']})")
+    p.add_argument("--device", default=d["device"], choices=["cpu", "cuda"],
+                   help="where to train: cpu (NumPy) or cuda (an NVIDIA GPU through CuPy: "
+                        'pip install "plainnet[gpu]"); default: %(default)s')
     p.add_argument("--out", default="model.npz", metavar="FILE",
                    help="model file to write (default: model.npz)")
     p.add_argument("--plot", default="curves.png", metavar="FILE",
@@ -149,6 +152,9 @@ def _train(args: argparse.Namespace) -> int:
         resolve_options(options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    from .backend import device_library
+
+    device_library(args.device)  # no GPU, or no CuPy: said before any work
     out = None if args.no_out else args.out
     plot = None if args.no_plot else args.plot
     _writable(out, "--out", "model.npz")
@@ -541,12 +547,12 @@ def _quiet_if_diverged(run: Callable[[], T]) -> T:
 
 def _exit_status(exc: BaseException) -> int | None:
     """The exit status for an exception a user can cause, None for anything else."""
-    from .errors import DataFileError, DivergenceError, ModelFileError
+    from .errors import DataFileError, DeviceError, DivergenceError, ModelFileError
 
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     if isinstance(exc, (CommandError, DataFileError, ModelFileError, DivergenceError, OSError,
-                        ImportError, MemoryError)):
+                        ImportError, MemoryError, DeviceError)):
         return EXIT_ERROR  # the files and the run name themselves in their messages
     if isinstance(exc, ValueError):
         return EXIT_USAGE

@@ -24,3 +24,8 @@ class DivergenceError(FloatingPointError):
             f"The network keeps the weights it had at the start of epoch {epoch}, and its "
             f"optimizer starts afresh (no momentum or moments) on the next fit."
         )
+
+
+class DeviceError(RuntimeError):
+    """A device was asked for that cannot be used here: ``device="cuda"`` without CuPy or
+    without a GPU it can see. The message says which is missing and what to do."""

@@ -82,7 +82,9 @@ class _Penalty:
         if not self.alpha:
             return 0.0
         coefs = (layer.params["W"] for layer in self.network.layers if isinstance(layer, Dense))
-        return 0.5 * self.alpha * sum(float(np.vdot(W, W)) for W in coefs) / total_weight
+        # kept where it is computed (a GPU's 0-d array): summed into the batch loss unread
+        squares = sum(backend.scalar(backend.inner(W, W)) for W in coefs)
+        return 0.5 * self.alpha * squares / total_weight
 
 
 class _Penalised:
@@ -281,6 +283,7 @@ class _BaseMLP(BaseEstimator):
         max_fun: int = 15000,
         dtype: Any = None,
         progress: bool = False,
+        device: str = "cpu",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -307,6 +310,7 @@ class _BaseMLP(BaseEstimator):
         self.max_fun = max_fun
         self.dtype = dtype
         self.progress = progress
+        self.device = device
 
     # --- parameters -----------------------------------------------------------------------
 
@@ -314,6 +318,7 @@ class _BaseMLP(BaseEstimator):
         """Refuse a bad hyperparameter before any work; returns the hidden layer sizes."""
         _check_choice("solver", self.solver, _SOLVERS)
         _check_choice("activation", self.activation, _ACTIVATIONS)
+        backend.device_library(self.device)  # no GPU, or no CuPy: said before any work
         _check_choice("learning_rate", self.learning_rate, _SCHEDULES)
         check_number("alpha", self.alpha, low=0.0)
         check_number("learning_rate_init", self.learning_rate_init, low=0.0, low_open=True)
@@ -373,7 +378,7 @@ class _BaseMLP(BaseEstimator):
         out = self._out_activation()
         self.network_ = mlp([n_features, *hidden, n_outputs], activation=self.activation,
                             output=out, loss=_LOSSES[out](), optimizer=self._new_optimizer(),
-                            dtype=dtype, seed=0)
+                            dtype=dtype, seed=0, device=self.device)
         self._keep_network_arrays()
         self.out_activation_ = out
         self.n_outputs_ = n_outputs
@@ -653,7 +658,7 @@ class _BaseMLP(BaseEstimator):
 
     def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """The validation score on already validated data: accuracy or R²; NaN if not finite."""
-        out = self.network_.forward_batches(X)
+        out = backend.to_numpy(self.network_.forward_batches(X))
         if not np.isfinite(out).all():
             return float("nan")
         return float(self._score_function(y, self._decode(out), sample_weight=sample_weight))
@@ -678,7 +683,7 @@ class _BaseMLP(BaseEstimator):
     def _output(self, X: Any) -> np.ndarray:
         """The output layer's values ``(n, n_outputs_)``."""
         X = self._validated(X)  # first: it raises NotFittedError before network_ is read
-        return self.network_.forward_batches(X)
+        return backend.to_numpy(self.network_.forward_batches(X))
 
     def _validate_X_y(self, X: Any, y: Any, reset: bool, **kwargs: Any) -> tuple[Any, Any]:
         """``X`` (sparse as CSR) and ``y`` validated as scikit-learn does."""
@@ -707,8 +712,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     The parameters have scikit-learn's names, order, defaults and meanings. Two more:
     ``dtype`` (None: float32 input stays float32, any other becomes float64; or
-    ``"float32"``/``"float64"`` for every input) and ``progress`` (a tqdm bar over the
-    epochs). Labels may be of any kind (strings too), or a multi-label indicator
+    ``"float32"``/``"float64"`` for every input), ``progress`` (a tqdm bar over the
+    epochs) and ``device`` ("cpu", or "cuda" for a GPU through CuPy: ``coefs_`` are then
+    CuPy arrays, and ``predict`` returns NumPy). Labels may be of any kind (strings too), or
+    a multi-label indicator
     matrix ``(n_samples, n_classes)``. ``X`` may be a SciPy sparse matrix. The fitted
     :class:`~plainnet.Network` is ``network_``; ``coefs_`` and ``intercepts_`` are its
     arrays (arrays assigned to them are copied into it at the next predict or fit).
@@ -787,7 +794,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         the logits, so that it stays finite."""
         X = self._validated(X)
         Z = self.network_.forward_batches(X, logits=True)
-        P = self.network_.layers[-1].forward(Z)  # predict_proba's values, bit for bit
+        P = backend.to_numpy(self.network_.layers[-1].forward(Z))  # predict_proba's, bit for bit
+        Z = backend.to_numpy(Z)
         if self.out_activation_ == "softmax":
             from_logits = log_softmax(Z)
         else:
@@ -851,6 +859,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         max_fun: int = 15000,
         dtype: Any = None,
         progress: bool = False,
+        device: str = "cpu",
     ) -> None:
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
@@ -860,7 +869,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
-            progress=progress)
+            progress=progress, device=device)
         self.loss = loss
 
     def _check_params(self) -> list[int]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import datasets, optimizers
+from . import backend, datasets, optimizers
 from .checks import check_number, lookup
 from .network import Network, mlp
 from .nn.activations import ACTIVATIONS
@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.0,
     "val_split": 0.1,
     "seed": 0,
+    "device": "cpu",
 }
 
 
@@ -65,6 +66,7 @@ def resolve_options(options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     check_number("val_split", opts["val_split"], low=0.0, high=1.0, high_open=True)
     if opts["seed"] is not None:
         check_number("seed", opts["seed"], low=0, integer=True)
+    lookup("device", opts["device"], backend.DEVICES)  # its name; whether it is here, at use
     datasets.metadata(opts["dataset"])  # an unknown data set fails here, before any work
     return opts
 
@@ -74,7 +76,7 @@ def build_network(opts: Mapping[str, Any], n_inputs: int, n_classes: int) -> Net
     optimizer = lookup("optimizer", opts["optimizer"], optimizers.OPTIMIZERS)(
         lr=opts["lr"], weight_decay=opts["weight_decay"])
     return mlp([n_inputs, *opts["hidden"], max(n_classes, 2)], activation=opts["activation"],
-               optimizer=optimizer, seed=opts["seed"])
+               optimizer=optimizer, seed=opts["seed"], device=opts["device"])
 
 
 def train_job(options: Mapping[str, Any] | None = None, *, verbose: int = 0,

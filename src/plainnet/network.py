@@ -56,6 +56,9 @@ class Network:
     input_shape : tuple of int, optional
         The shape of one input sample, e.g. ``(1, 28, 28)``. Needed only when the layers
         cannot tell it (a Dense layer's ``fan_in`` does).
+    device : "cpu" or "cuda"
+        Where the network's arrays live and its math runs: NumPy on the CPU, or CuPy on an
+        NVIDIA GPU (``pip install "plainnet[gpu]"``). See :meth:`to`.
 
     >>> import numpy as np
     >>> from plainnet import Dense, ReLU, Sigmoid
@@ -76,7 +79,9 @@ class Network:
         dtype: Any = "float32",
         seed: int | None = None,
         input_shape: Sequence[int] | None = None,
+        device: str = "cpu",
     ) -> None:
+        library = backend.device_library(device)  # a missing GPU is said before any work
         self.layers = _check_layers(layers)
         self.dtype = check_dtype(dtype)
         self.loss = losses.get(loss)
@@ -108,12 +113,78 @@ class Network:
                              for k in layer.params]
         self._no_decay = frozenset(name for name, layer, k in self._param_names
                                    if k not in layer.decayed)
+        self._flat = _Flat(self._param_names)
         #: labels were multi-hot rows (multi-label) when the network was trained
         self.multilabel = False
         #: every epoch this network has trained, across calls to fit
         self.history = History()
         #: what the inputs were (image shape, pixel scaling), recorded by data loaders and the CLI
         self.metadata: dict[str, Any] = {}
+        #: where the arrays live: "cpu" or "cuda" (see :meth:`to`)
+        self.device = "cpu"
+        if library != "numpy":
+            self.to(device)
+
+    def to(self, device: str) -> Network:
+        """Move every array (parameters, gradients, state, optimizer slots) to ``device``,
+        "cpu" or "cuda", and return the network. From then on the math runs there: every
+        layer computes with the array module of its arrays, the same source on either.
+        Inputs may be NumPy or CuPy arrays; ``predict`` still returns NumPy.
+
+        >>> net = mlp([2, 3], seed=0)
+        >>> net.to("cpu") is net, net.device
+        (True, 'cpu')
+        >>> net.to("tpu")
+        Traceback (most recent call last):
+        ...
+        ValueError: device must be 'cpu' or 'cuda', got 'tpu'
+        """
+        library = backend.device_library(device)
+        def move(a: Any) -> Any:
+            return backend.to_library(a, library)
+        for layer in self.layers:
+            layer.map_arrays(move, library)
+        self._flat = _Flat(self._param_names)  # laid out afresh where the arrays now are
+        self.optimizer.map_state(move)
+        self.optimizer.array_library = library
+        self.device = backend.device_of(library)
+        return self
+
+    def place(self, a: Any) -> Any:
+        """``a`` where the network's arrays are (a transfer when it is elsewhere, else ``a``).
+
+        >>> import numpy as np
+        >>> x = np.ones((2, 3), "float32")
+        >>> mlp([3, 2]).place(x) is x
+        True
+        """
+        library = self.layers[0].array_library
+        if library == "numpy" and not backend.on_device(a):
+            return a  # host data for a host network: as it is (a sparse matrix too)
+        self._refuse_sparse([a])
+        return backend.to_library(a, library)
+
+    def place_data(self, *arrays: Any) -> tuple[Any, ...]:
+        """``arrays`` (a training set) moved to the network's device in one go when they fit
+        in half its free memory; else as they are, and each batch is moved as it is used.
+
+        >>> import numpy as np
+        >>> X = np.zeros((4, 3), "float32")
+        >>> mlp([3, 2]).place_data(X)[0] is X
+        True
+        """
+        library = self.layers[0].array_library
+        if library == "numpy":
+            return tuple(self.place(a) for a in arrays)
+        self._refuse_sparse(arrays)
+        if not backend.fits_on_device(sum(int(a.nbytes) for a in arrays), library):
+            return arrays
+        return tuple(backend.to_library(a, library) for a in arrays)
+
+    def _refuse_sparse(self, arrays: Iterable[Any]) -> None:
+        if any(backend.is_sparse(a) for a in arrays):
+            raise ValueError("sparse input is read on the CPU only: train this network on "
+                             "device='cpu', or pass a dense array (X.toarray())")
 
     # --- structure ------------------------------------------------------------------------
 
@@ -259,11 +330,41 @@ class Network:
         out = self.forward_to_loss(X, training=True)
         correct = self.count_correct(out, T, sample_weight)
         loss = self._backward(out, T, sample_weight)
-        # built every step, not cached: a layer may rebind its arrays (Layer.astype)
-        self.optimizer.step(self.parameters(), self.gradients(), self._no_decay)
+        # one step over all the parameters at once (see _Flat), the optimizer's slots too
+        flat = self._flat_layout()
+        flat.collect_gradients()
+        self.optimizer.step(flat.param_groups, flat.grad_groups, flat.no_decay)
         return loss, correct
 
-    def count_correct(self, out: Any, T: Any, sample_weight: Any = None) -> float:
+    def _flat_layout(self) -> _Flat:
+        """The flat layout of the parameters, laid out again when a layer has replaced one
+        of its arrays (``Layer.astype``), its values and the optimizer's slots kept."""
+        if not self._flat.intact():
+            slots = self.optimizer_slots()
+            self._flat = _Flat(self._param_names)
+            self._set_optimizer_slots(slots)
+        return self._flat
+
+    def optimizer_slots(self) -> dict[str, dict[str, Any]]:
+        """The optimizer's slots (momentum buffers, moments) by parameter name, as
+        ``{"0.W": {"m_sum": array, ...}, ...}``: views of the arrays the optimizer updates.
+
+        >>> import numpy as np
+        >>> net = mlp([2, 3], optimizer="adam", seed=0)
+        >>> _ = net.train_step(np.ones((4, 2), "float32"), np.eye(3, dtype="float32")[[0, 1, 2, 0]])
+        >>> {name: sorted(slots) for name, slots in net.optimizer_slots().items()}
+        {'0.W': ['m_sum', 'v_sum'], '0.b': ['m_sum', 'v_sum']}
+        """
+        return self._flat.split(self.optimizer.state)
+
+    def _set_optimizer_slots(self, slots: dict[str, dict[str, Any]]) -> None:
+        """Give the optimizer ``slots`` by parameter name (a file's, or those of the layout
+        before): a parameter without one gets zeros, which each rule's first step treats
+        as it treats no slot."""
+        self.optimizer.state.clear()
+        self.optimizer.state.update(self._flat.join(slots))
+
+    def count_correct(self, out: Any, T: Any, sample_weight: Any = None) -> Any:
         """Correct predictions in a batch, from what :meth:`forward_to_loss` gave (logits
         when fused: σ(z) ≥ 0.5 ⇔ z ≥ 0), or their total weight given ``sample_weight: (n,)``;
         0 for a regressor."""
@@ -272,12 +373,12 @@ class Network:
         if self.multilabel or T.shape[1] == 1:
             threshold = 0.0 if self._fused else 0.5
             hits = (out >= threshold) == (T >= 0.5)
-            hits = hits.ravel() if T.shape[1] == 1 else np.all(hits, axis=1)
+            hits = hits.ravel() if T.shape[1] == 1 else hits.all(axis=1)
         else:
             hits = out.argmax(axis=1) == T.argmax(axis=1)
         if sample_weight is None:
-            return int(np.count_nonzero(hits))
-        return float(np.dot(sample_weight, hits))
+            return backend.count_true(hits)
+        return backend.array_module(hits).dot(sample_weight, hits)
 
     # --- the public boundary --------------------------------------------------------------
 
@@ -306,6 +407,8 @@ class Network:
         ('float32', [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
         """
         X = self.check_inputs(X, names[0])
+        if backend.on_device(y):  # labels are converted on the host, once
+            y = backend.to_numpy(y)
         try:
             y_len = None if isinstance(y, (str, bytes)) else len(y)
         except TypeError:  # a scalar, None, a 0-d array
@@ -327,23 +430,29 @@ class Network:
 
     def forward_batches(self, X: Any, logits: bool = False) -> Any:
         """The output (or, with ``logits``, what the loss takes) for inputs already checked
-        by :meth:`check_inputs`, computed in chunks of rows to bound memory."""
+        by :meth:`check_inputs`, computed in chunks of rows to bound memory; on the
+        network's device."""
         forward = self.forward_to_loss if logits else self.forward
-        return np.concatenate([forward(X[i:i + _CHUNK], training=False)
-                               for i in range(0, X.shape[0], _CHUNK)])
+        X = self.place_data(X)[0]
+        outs = [forward(self.place(X[i:i + _CHUNK]), training=False)
+                for i in range(0, X.shape[0], _CHUNK)]
+        return backend.array_module(outs[0]).concatenate(outs)
 
-    def predict_proba(self, X: Any) -> Any:
-        """The output layer's values, (n, n_outputs): class probabilities for a classifier."""
-        return self.forward_batches(self.check_inputs(X))
+    def predict_proba(self, X: Any, on_device: bool = False) -> Any:
+        """The output layer's values, (n, n_outputs): class probabilities for a classifier.
+        A NumPy array, or with ``on_device`` an array where the network lives."""
+        P = self.forward_batches(self.check_inputs(X))
+        return P if on_device else backend.to_numpy(P)
 
-    def predict(self, X: Any) -> Any:
+    def predict(self, X: Any, on_device: bool = False) -> Any:
         """Class labels (n,): argmax, or 0/1 at 0.5 for one sigmoid unit; (n, k) 0/1 for a
-        multi-label network. For a regressor, the outputs (n, n_outputs)."""
-        P = self.predict_proba(X)
+        multi-label network. For a regressor, the outputs (n, n_outputs). A NumPy array, or
+        with ``on_device`` an array where the network lives."""
+        P = self.predict_proba(X, on_device=on_device)
         if not self.classifier:
             return P
         if self.multilabel:
-            return (P >= 0.5).astype(np.int64)
+            return (P >= 0.5).astype("int64")
         return predicted_labels(P)
 
     def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
@@ -359,17 +468,21 @@ class Network:
         """:meth:`evaluate` for inputs and targets already :meth:`prepare` d (and checked
         sample weights)."""
         n = X.shape[0]
+        X, T = self.place_data(X, T)
+        if sample_weight is not None:
+            sample_weight = self.place(sample_weight)
         total = n if sample_weight is None else float(sample_weight.sum())
-        loss = correct = 0.0
+        loss = correct = 0.0  # sums where they are computed: read once, at the end
         for i in range(0, n, _CHUNK):
             rows = slice(i, i + _CHUNK)
-            out = self.forward_to_loss(X[rows], training=False)
+            out = self.forward_to_loss(self.place(X[rows]), training=False)
+            T_rows = self.place(T[rows])
             w = None if sample_weight is None else sample_weight[rows]
-            loss += self.loss_value(out, T[rows], w) * (out.shape[0] if w is None else w.sum())
-            correct += self.count_correct(out, T[rows], w)
-        result = {"loss": loss / total}
+            loss += self.loss_value(out, T_rows, w) * (out.shape[0] if w is None else w.sum())
+            correct += self.count_correct(out, T_rows, w)
+        result = {"loss": float(loss) / total}
         if self.classifier:
-            result["accuracy"] = correct / total
+            result["accuracy"] = float(correct) / total
         return result
 
     def fit(
@@ -408,6 +521,13 @@ class Network:
             val = self.prepare(*validation_data,
                                names=("validation_data X", "validation_data y"))
         self.set_task(T)
+        # moved to the device once (when they fit), not batch by batch
+        if sample_weight is None:
+            X, T = self.place_data(X, T)
+        else:
+            X, T, sample_weight = self.place_data(X, T, sample_weight)
+        if val is not None:
+            val = self.place_data(*val)
         rng = backend.rng(seed) if seed is not None else self.rng
         return loop.fit(self, X, T, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                         validation=val, verbose=verbose, rng=rng, callbacks=callbacks,
@@ -511,7 +631,7 @@ class Network:
         arrays = {f"param/{name}": p for name, p in self.parameters().items()}
         arrays.update({f"state/{name}": a for name, a in self.states().items()})
         arrays.update({f"optimizer/{name}/{slot}": a
-                       for name, slots in self.optimizer.state.items()
+                       for name, slots in self.optimizer_slots().items()
                        for slot, a in slots.items()})
         return arrays
 
@@ -529,7 +649,7 @@ class Network:
             header = self.get_config()
         except ValueError as exc:
             raise ModelFileError(f"{path}: cannot save: {exc}") from None
-        arrays = self.state_dict()
+        arrays = {k: backend.to_numpy(a) for k, a in self.state_dict().items()}
         self._check_savable(path, header["layers"], arrays)
         header.update(
             optimizer_iterations=self.optimizer.iterations,
@@ -541,7 +661,7 @@ class Network:
             rng={"network": self.rng.bit_generator.state,
                  "layers": {str(i): rng.bit_generator.state for i, rng in
                             enumerate(map(random_generator, self.layers)) if rng is not None}})
-        model_file.write_model(path, header, {k: backend.to_numpy(a) for k, a in arrays.items()})
+        model_file.write_model(path, header, arrays)
 
     def _check_savable(self, path: Path, layers: list[dict[str, Any]],
                        arrays: dict[str, Any]) -> None:
@@ -563,6 +683,103 @@ class Network:
         return f"Network([{inner}], loss={self.loss.name!r}, optimizer={self.optimizer!r})"
 
 
+class _Flat:
+    """Every parameter of a network in one flat array, and every gradient in another, with
+    each layer's ``params`` and ``grads`` views into them.
+
+    The optimizer then steps over the whole network in one pass per rule (torch's "foreach"
+    idea) instead of one per parameter: the same arithmetic on every element, a fraction of
+    the calls. It matters where a call costs more than its arithmetic: a small network, or
+    a GPU, where every operation is a kernel launch. Parameters weight decay applies to
+    come first, so the optimizer sees two groups, ``"decayed"`` and ``"rest"``, and its
+    slots are kept per group (:meth:`split` and :meth:`join` convert them to and from
+    slots by parameter name, as model files hold them).
+    """
+
+    def __init__(self, names: list[tuple[str, Layer, str]]) -> None:
+        ordered = ([e for e in names if e[2] in e[1].decayed]
+                   + [e for e in names if e[2] not in e[1].decayed])
+        first = [layer.params[k] for _, layer, k in ordered[:1]]
+        dtype = first[0].dtype if first else np.dtype("float32")
+        if any(layer.params[k].dtype != dtype for _, layer, k in ordered):
+            raise ValueError("the layers of one network must share a dtype: cast the network "
+                             "(Network(..., dtype=...)), not one of its layers")
+        xp = backend.array_module(*first)
+        sizes = [int(layer.params[k].size) for _, layer, k in ordered]
+        total, self.n_decayed = sum(sizes), sum(
+            n for n, (_, layer, k) in zip(sizes, ordered, strict=True) if k in layer.decayed)
+        P, G = backend.empty((total,), dtype, xp), backend.zeros((total,), dtype, xp)
+        #: (name, layer, key, offset, parameter view, gradient view)
+        self.entries: list[tuple[str, Layer, str, int, Any, Any]] = []
+        offset = 0
+        for (name, layer, k), n in zip(ordered, sizes, strict=True):
+            p, g = layer.params[k], layer.grads.get(k)
+            pv, gv = P[offset:offset + n].reshape(p.shape), G[offset:offset + n].reshape(p.shape)
+            pv[...] = p
+            if g is not None and g.shape == p.shape:
+                gv[...] = g
+            layer.params[k], layer.grads[k] = pv, gv
+            self.entries.append((name, layer, k, offset, pv, gv))
+            offset += n
+        cut = self.n_decayed
+        groups = {"decayed": slice(0, cut), "rest": slice(cut, total)}
+        groups = {g: s for g, s in groups.items() if s.stop > s.start}
+        self.param_groups = {g: P[s] for g, s in groups.items()}
+        self.grad_groups = {g: G[s] for g, s in groups.items()}
+        self.no_decay = frozenset({"rest"})
+        self._groups = groups
+
+    def intact(self) -> bool:
+        """Whether every layer still holds its parameter views (``Layer.astype`` and the
+        like replace them)."""
+        return all(layer.params[k] is pv for _, layer, k, _, pv, _ in self.entries)
+
+    def collect_gradients(self) -> None:
+        """Put back a gradient a layer bound anew instead of writing it into its array."""
+        for _, layer, k, _, _, gv in self.entries:
+            g = layer.grads[k]
+            if g is not gv:
+                gv[...] = g
+                layer.grads[k] = gv
+
+    def _where(self, offset: int) -> tuple[str, int]:
+        group = "decayed" if offset < self.n_decayed else "rest"
+        return group, offset - self._groups[group].start
+
+    def split(self, state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Slots by group (an optimizer's ``state``) as views by parameter name."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, _, _, offset, pv, _ in self.entries:
+            group, start = self._where(offset)
+            slots = state.get(group, {})
+            if slots:
+                out[name] = {slot: a[start:start + pv.size].reshape(pv.shape)
+                             for slot, a in slots.items()}
+        return {name: out[name] for name, *_ in sorted(self.entries, key=_layer_order)
+                if name in out}
+
+    def join(self, slots: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Slots by parameter name as arrays by group, where the parameters are (zeros for
+        a parameter without a slot its group has)."""
+        state: dict[str, dict[str, Any]] = {}
+        for name, _, _, offset, pv, _ in self.entries:
+            group, start = self._where(offset)
+            for slot, a in slots.get(name, {}).items():
+                group_slots = state.setdefault(group, {})
+                if slot not in group_slots:
+                    group_slots[slot] = backend.zeros(self.param_groups[group].shape, pv.dtype,
+                                                      backend.array_module(pv))
+                view = group_slots[slot][start:start + pv.size].reshape(pv.shape)
+                view[...] = backend.to_library(a, backend.array_module(pv).__name__)
+        return state
+
+
+def _layer_order(entry: tuple[Any, ...]) -> tuple[int, str]:
+    """Parameters in layer order ("0.W", "0.b", "2.W", ...), whatever the flat order."""
+    index, key = entry[0].split(".", 1)
+    return int(index), key
+
+
 _OPTIMIZER_TYPES = {cls.__name__: cls for cls in optimizers.OPTIMIZERS.values()}
 _LOSS_TYPES = {cls.name: cls for cls in losses.LOSSES.values()}
 
@@ -577,9 +794,10 @@ def _saved_type(obj: Any, types: dict[str, type]) -> Any:
     return cls
 
 
-def load(path: str | os.PathLike) -> Network:
+def load(path: str | os.PathLike, device: str = "cpu") -> Network:
     """The network saved in ``path``: a plainnet ``.npz`` model (format 1 or 2) or a
-    network2.py JSON model.
+    network2.py JSON model, on ``device`` ("cpu" or "cuda"; a file does not say where it
+    was trained).
 
     Raises :class:`ModelFileError` (a ValueError) naming the file when it is neither, or is
     corrupt, truncated, of an unknown format version, or holds anything but numbers.
@@ -592,6 +810,7 @@ def load(path: str | os.PathLike) -> Network:
     True
     """
     path = Path(path).expanduser()
+    backend.device_library(device)  # a missing GPU is said before the file is read
     with open(path, "rb") as f:
         start = f.read(4)
     if start.startswith(b"PK\x03\x04"):
@@ -602,12 +821,13 @@ def load(path: str | os.PathLike) -> Network:
         raise ModelFileError(f"{path}: not a model file: it is neither a plainnet .npz archive "
                              f"nor a network2.py JSON model (it starts with {start!r})")
     try:
-        return _from_file(header, arrays)
+        network = _from_file(header, arrays)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     except model_file.HEADER_ERRORS as exc:
         raise ModelFileError(f"{path}: the header does not describe a valid network "
                              f"({type(exc).__name__}: {exc})") from None
+    return network.to(device)
 
 
 def _from_file(header: dict[str, Any], arrays: dict[str, Any]) -> Network:
@@ -631,7 +851,7 @@ def _from_file(header: dict[str, Any], arrays: dict[str, Any]) -> Network:
     live.update({f"state/{n}": a for n, a in network.states().items()})
     for name, target in live.items():
         target[...] = arrays[name]
-    _fill_optimizer(network.optimizer, arrays, header.get("optimizer_iterations", 0))
+    _fill_optimizer(network, arrays, header.get("optimizer_iterations", 0))
     network.history = _history(header.get("history", {"epoch": [], "history": {}}))
     network.metadata = dict(header.get("metadata", {}))
     multilabel = header.get("multilabel", False)
@@ -642,20 +862,22 @@ def _from_file(header: dict[str, Any], arrays: dict[str, Any]) -> Network:
     return network
 
 
-def _fill_optimizer(opt: optimizers.Optimizer, arrays: dict[str, Any], iterations: Any) -> None:
+def _fill_optimizer(network: Network, arrays: dict[str, Any], iterations: Any) -> None:
     """The optimizer's slots and step count from a file, each slot one its rule keeps."""
+    opt, slots = network.optimizer, {}
     for name, a in arrays.items():
         if name.startswith("optimizer/"):
             _, param, slot = name.split("/")
-            opt.state.setdefault(param, {})[slot] = a
+            slots.setdefault(param, {})[slot] = a
     allowed = opt.slot_names()
-    for param, slots in opt.state.items():
-        if set(slots) != allowed:
-            raise ModelFileError(f"optimizer slots {sorted(slots)} of {param}: "
+    for param, kept in slots.items():
+        if set(kept) != allowed:
+            raise ModelFileError(f"optimizer slots {sorted(kept)} of {param}: "
                                  f"{type(opt).__name__} as configured keeps {sorted(allowed)}")
     opt.iterations = check_number("optimizer_iterations", iterations, low=0, integer=True)
-    if opt.state and not opt.iterations:
+    if slots and not opt.iterations:
         raise ModelFileError("optimizer slots with optimizer_iterations 0")
+    network._set_optimizer_slots(slots)
 
 
 def _history(stored: dict[str, Any]) -> History:
@@ -756,6 +978,7 @@ def mlp(
     init: str | None = None,
     dtype: Any = "float32",
     seed: int | None = None,
+    device: str = "cpu",
 ) -> Network:
     """A multilayer perceptron from layer sizes, e.g. ``mlp([784, 512, 10])``.
 
@@ -764,7 +987,8 @@ def mlp(
     inferred from the output: softmax → categorical cross-entropy, sigmoid → binary
     cross-entropy, exp → half Poisson deviance, anything else → mse. ``init`` defaults to He
     for the ReLU family and Glorot (uniform) otherwise. ``seed`` fixes the weights, the
-    shuffling and dropout.
+    shuffling and dropout. ``device``: "cpu" or "cuda" (see :class:`Network`); the weights
+    are the same on either.
 
     >>> net = mlp([2, 10, 5, 1], output="sigmoid", seed=0)
     >>> [type(layer).__name__ for layer in net.layers]
@@ -802,4 +1026,5 @@ def mlp(
         layer_seed = backend.rng(seeds[i]) if seeds else None
         layers += [Dense(fan_in, fan_out, init=layer_init, seed=layer_seed, dtype=dtype), act]
     net_seed = int(seeds[-1].generate_state(1)[0]) if seeds else None
-    return Network(layers, loss=loss, optimizer=optimizer, dtype=dtype, seed=net_seed)
+    return Network(layers, loss=loss, optimizer=optimizer, dtype=dtype, seed=net_seed,
+                   device=device)

@@ -17,7 +17,7 @@ same learning rate ``lr = eta`` (n: the size of the training set).
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -75,13 +75,13 @@ class Optimizer(Buffers):
         self.iterations += 1
         for name, p in params.items():
             g = grads[name]
-            if self.weight_decay and name not in no_decay:
-                decayed = np.multiply(p, p.dtype.type(self.weight_decay),
-                                      out=self.scratch(f"{name} decayed", p.shape, p.dtype))
-                g = np.add(g, decayed, out=decayed)  # g + weight_decay·p
             # each parameter has its own scratch array for _update's temporaries, and its
             # slots are allocated where it lives
             self.array_library = backend.array_module(p).__name__
+            if self.weight_decay and name not in no_decay:
+                decayed = self.xp.multiply(p, p.dtype.type(self.weight_decay),
+                                           out=self.scratch(f"{name} decayed", p.shape, p.dtype))
+                g = self.xp.add(g, decayed, out=decayed)  # g + weight_decay·p
             self._work = self.scratch(name, p.shape, p.dtype)
             self._update(p, g, self.state.setdefault(name, {}))
 
@@ -93,6 +93,22 @@ class Optimizer(Buffers):
         (set(), {'momentum_buffer'}, ['m_sum', 'v_sum'])
         """
         return set()
+
+    def map_state(self, fn: Callable[[Any], Any]) -> None:
+        """Replace every slot array ``a`` by ``fn(a)`` (a move to another device) and drop the
+        scratch arrays, which were of the old kind.
+
+        >>> import numpy as np
+        >>> opt = SGD(momentum=0.9)
+        >>> opt.step({"w": np.ones(1)}, {"w": np.ones(1)})
+        >>> opt.map_state(lambda a: a.astype("float64"))
+        >>> opt.state["w"]["momentum_buffer"].dtype.name
+        'float64'
+        """
+        for slots in self.state.values():
+            for key in slots:
+                slots[key] = fn(slots[key])
+        self.clear_buffers()
 
     def reset(self) -> None:
         """Forget every slot (momentum buffers, moments) and the step count: the next step
@@ -162,7 +178,7 @@ class SGD(Optimizer):
         return {"momentum_buffer"} if self.momentum else set()
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        f, work = p.dtype.type, self._work
+        xp, f, work = self.xp, p.dtype.type, self._work
         if self.momentum:
             b = state.get("momentum_buffer")
             if b is None:
@@ -171,10 +187,10 @@ class SGD(Optimizer):
                 b *= f(self.momentum)
                 b += g
             if self.nesterov:
-                g = np.add(g, np.multiply(b, f(self.momentum), out=work), out=work)  # g + μ·b
+                g = xp.add(g, xp.multiply(b, f(self.momentum), out=work), out=work)  # g + μ·b
             else:
                 g = b
-        p -= np.multiply(g, f(self.lr), out=work)  # lr·g
+        p -= xp.multiply(g, f(self.lr), out=work)  # lr·g
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
@@ -221,17 +237,17 @@ class Adam(Optimizer):
             state["m_sum"] = backend.zeros(p.shape, p.dtype, self.xp)
             state["v_sum"] = backend.zeros(p.shape, p.dtype, self.xp)
         M, V, t = state["m_sum"], state["v_sum"], self.iterations
-        b1, b2, f, work = self.beta1, self.beta2, p.dtype.type, self._work
+        xp, b1, b2, f, work = self.xp, self.beta1, self.beta2, p.dtype.type, self._work
         M *= f(b1)
         M += g  # M ← β1·M + g
         V *= f(b2)
-        V += np.multiply(g, g, out=work)  # V ← β2·V + g²
+        V += xp.multiply(g, g, out=work)  # V ← β2·V + g²
         c1 = (1 - b1) / (1 - b1**t)  # m̂ = m/(1-β1^t) = c1·M
         c2 = (1 - b2) / (1 - b2**t)  # v̂ = v/(1-β2^t) = c2·V
         # lr·m̂/(sqrt(v̂) + ε) = lr·c1/sqrt(c2) · M/(sqrt(V) + ε/sqrt(c2)): scalars applied once
-        denom = np.sqrt(V, out=work)
+        denom = xp.sqrt(V, out=work)
         denom += f(self.eps / math.sqrt(c2))
-        update = np.divide(M, denom, out=work)
+        update = xp.divide(M, denom, out=work)
         update *= f(self.lr * c1 / math.sqrt(c2))
         p -= update  # p ← p - lr·m̂/(sqrt(v̂) + ε)
 
@@ -270,24 +286,24 @@ class RMSProp(Optimizer):
         return {"square_avg", "momentum_buffer"} if self.momentum else {"square_avg"}
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        f, work = p.dtype.type, self._work
+        xp, f, work = self.xp, p.dtype.type, self._work
         if not state:
             state["square_avg"] = backend.zeros(p.shape, p.dtype, self.xp)
             if self.momentum:
                 state["momentum_buffer"] = backend.zeros(p.shape, p.dtype, self.xp)
         s = state["square_avg"]
         s *= f(self.rho)
-        g2 = np.multiply(g, g, out=work)
-        s += np.multiply(g2, f(1 - self.rho), out=work)  # (1-ρ)·g²
-        denom = np.sqrt(s, out=work)
+        g2 = xp.multiply(g, g, out=work)
+        s += xp.multiply(g2, f(1 - self.rho), out=work)  # (1-ρ)·g²
+        denom = xp.sqrt(s, out=work)
         denom += f(self.eps)
-        u = np.divide(g, denom, out=work)  # g / (sqrt(s) + ε)
+        u = xp.divide(g, denom, out=work)  # g / (sqrt(s) + ε)
         if self.momentum:
             b = state["momentum_buffer"]
             b *= f(self.momentum)
             b += u
             u = b
-        p -= np.multiply(u, f(self.lr), out=work)
+        p -= xp.multiply(u, f(self.lr), out=work)
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "rho": self.rho, "eps": self.eps, "momentum": self.momentum,

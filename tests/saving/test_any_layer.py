@@ -55,7 +55,7 @@ def test_a_file_of_format_1_loads_and_predicts_as_it_did():
     np.testing.assert_allclose(net.predict_proba(expected["X"]), expected["proba"], rtol=1e-5)
     assert len(net.history) == 3 and net.metadata["dataset"] == "fixture"
     assert net.input_shape == (4,) and type(net.optimizer) is pn.Adam
-    assert set(net.optimizer.state) == {"0.W", "0.b", "3.W", "3.b", "5.W", "5.b"}
+    assert set(net.optimizer_slots()) == {"0.W", "0.b", "3.W", "3.b", "5.W", "5.b"}
     net.fit(expected["X"], np.arange(40) % 3, epochs=1, verbose=0)  # it trains on
 
 

@@ -66,10 +66,10 @@ def test_round_trip_keeps_everything(tmp_path, data, optimizer, dtype):
     np.testing.assert_array_equal(back.predict_proba(data[0]), net.predict_proba(data[0]))
     assert back.optimizer.get_config() == net.optimizer.get_config()
     assert back.optimizer.iterations == net.optimizer.iterations == 16
-    assert back.optimizer.state.keys() == net.optimizer.state.keys()
-    for name, state in net.optimizer.state.items():
+    assert back.optimizer_slots().keys() == net.optimizer_slots().keys() == net.parameters().keys()
+    for name, state in net.optimizer_slots().items():
         for key, arr in state.items():
-            np.testing.assert_array_equal(back.optimizer.state[name][key], arr)
+            np.testing.assert_array_equal(back.optimizer_slots()[name][key], arr)
     assert back.history.history == net.history.history and back.history.epoch == [1, 2]
     assert back.metadata == net.metadata
     assert back.multilabel is False

@@ -35,13 +35,14 @@ class ReLU(Layer):
     """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        xp = self.xp
         if not training:
-            return np.maximum(x, 0)
-        self._mask = np.greater(x, 0, out=self.scratch("mask", x.shape, x.dtype))
-        return np.multiply(x, self._mask, out=self.scratch("a", x.shape, x.dtype))
+            return xp.maximum(x, 0)
+        self._mask = xp.greater(x, 0, out=self.scratch("mask", x.shape, x.dtype))
+        return xp.multiply(x, self._mask, out=self.scratch("a", x.shape, x.dtype))
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
-        return np.multiply(grad, self._mask, out=grad)
+        return self.xp.multiply(grad, self._mask, out=grad)
 
 
 class LeakyReLU(ReLU):
@@ -65,14 +66,14 @@ class LeakyReLU(ReLU):
         self.alpha = float(check_number("alpha", alpha, low=0.0))
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        alpha = x.dtype.type(self.alpha)
+        xp, alpha = self.xp, x.dtype.type(self.alpha)
         if not training:
-            return np.where(x > 0, x, x * alpha)
-        mask = np.greater(x, 0, out=self.scratch("mask", x.shape, x.dtype))  # 1 or 0
+            return xp.where(x > 0, x, x * alpha)
+        mask = xp.greater(x, 0, out=self.scratch("mask", x.shape, x.dtype))  # 1 or 0
         mask *= 1 - alpha
         mask += alpha  # 1 or alpha: (1 - alpha) + alpha is exactly 1 for any alpha <= 2^24
         self._mask = mask
-        return np.multiply(x, mask, out=self.scratch("a", x.shape, x.dtype))
+        return xp.multiply(x, mask, out=self.scratch("a", x.shape, x.dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -98,10 +99,10 @@ class Sigmoid(Layer):
         return self._a
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
-        a = self._a
-        dz = np.subtract(1, a, out=self.scratch("dz", a.shape, a.dtype))  # 1 - a
+        xp, a = self.xp, self._a
+        dz = xp.subtract(1, a, out=self.scratch("dz", a.shape, a.dtype))  # 1 - a
         dz *= a
-        return np.multiply(grad, dz, out=dz)
+        return xp.multiply(grad, dz, out=dz)
 
 
 class Tanh(Layer):
@@ -118,16 +119,17 @@ class Tanh(Layer):
     """
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        xp = self.xp
         if not training:
-            return np.tanh(x)
-        self._a = np.tanh(x, out=self.scratch("a", x.shape, x.dtype))
+            return xp.tanh(x)
+        self._a = xp.tanh(x, out=self.scratch("a", x.shape, x.dtype))
         return self._a
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
-        a = self._a
-        dz = np.multiply(a, a, out=self.scratch("dz", a.shape, a.dtype))
-        np.subtract(1, dz, out=dz)  # 1 - a²
-        return np.multiply(grad, dz, out=dz)
+        xp, a = self.xp, self._a
+        dz = xp.multiply(a, a, out=self.scratch("dz", a.shape, a.dtype))
+        xp.subtract(1, dz, out=dz)  # 1 - a²
+        return xp.multiply(grad, dz, out=dz)
 
 
 class Softmax(Layer):
@@ -155,7 +157,7 @@ class Softmax(Layer):
 
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
         s = self._s
-        return s * (grad - np.sum(grad * s, axis=1, keepdims=True))
+        return s * (grad - (grad * s).sum(axis=1, keepdims=True))
 
 
 class Identity(Layer):

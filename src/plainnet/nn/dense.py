@@ -88,22 +88,22 @@ class Dense(Layer):
         if backend.is_sparse(x):  # SciPy multiplies the stored values only
             z = x @ W
         else:
-            z = np.matmul(x, W, out=self.scratch("z", (x.shape[0], W.shape[1]), W.dtype))
+            z = self.xp.matmul(x, W, out=self.scratch("z", (x.shape[0], W.shape[1]), W.dtype))
         z += b  # Z = X·W + b
         return z
 
     def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
-        x = self._x
+        xp, x = self.xp, self._x
         if backend.is_sparse(x):
             self.grads["W"][...] = x.T @ grad  # dW = A_prevᵀ·dZ, A_prev as it is: sparse
         else:
-            np.matmul(x.T, grad, out=self.grads["W"])  # dW = A_prevᵀ·dZ
+            xp.matmul(x.T, grad, out=self.grads["W"])  # dW = A_prevᵀ·dZ
         ones = self.scratch("ones", (grad.shape[0],), grad.dtype, fill=1)
-        np.matmul(ones, grad, out=self.grads["b"])  # db = Σ dZ = 1ᵀ·dZ (BLAS beats a column sum)
+        xp.matmul(ones, grad, out=self.grads["b"])  # db = Σ dZ = 1ᵀ·dZ (BLAS beats a column sum)
         if not need_input_grad:
             return None
         dx = self.scratch("dx", x.shape, grad.dtype)
-        return np.matmul(grad, self.params["W"].T, out=dx)  # dA_prev = dZ·Wᵀ
+        return xp.matmul(grad, self.params["W"].T, out=dx)  # dA_prev = dZ·Wᵀ
 
     def get_config(self) -> dict[str, Any]:
         init = self.init if isinstance(self.init, str) else getattr(self.init, "__name__", "custom")

@@ -1,8 +1,13 @@
-"""Stable elementwise functions shared by the activations and the fused losses."""
+"""Stable elementwise functions shared by the activations and the fused losses.
+
+Each computes with the array module of its input (NumPy, or CuPy on a GPU).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..backend import array_module
 
 
 def sigmoid(z: np.ndarray, out: np.ndarray | None = None,
@@ -16,8 +21,9 @@ def sigmoid(z: np.ndarray, out: np.ndarray | None = None,
     >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))  # no overflow warning at ±1000
     array([0. , 0.5, 1. ])
     """
-    e = np.exp(-np.abs(z)) if exp_neg_abs is None else exp_neg_abs
-    return np.divide(np.where(z >= 0, 1, e), 1 + e, out=out)
+    xp = array_module(z)
+    e = xp.exp(-xp.abs(z)) if exp_neg_abs is None else exp_neg_abs
+    return xp.divide(xp.where(z >= 0, 1, e), 1 + e, out=out)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -30,7 +36,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
     array([[0.25, 0.75],
            [0.5 , 0.5 ]])
     """
-    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e = array_module(z).exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
@@ -43,5 +49,6 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     >>> log_softmax(np.array([[0.0, 0.0], [0.0, 1000.0]])).round(4).tolist()
     [[-0.6931, -0.6931], [-1000.0, 0.0]]
     """
+    xp = array_module(z)
     shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))

@@ -106,15 +106,20 @@ class Layer(Buffers):
     def n_params(self) -> int:
         return sum(int(p.size) for p in self.params.values())
 
-    def map_arrays(self, fn: Callable[[Any], Any]) -> Layer:
+    def map_arrays(self, fn: Callable[[Any], Any], library: str | None = None) -> Layer:
         """Replace every parameter, gradient and state array ``a`` by ``fn(a)`` (a cast, a
-        move to another device) and drop the scratch buffers, which were of the old kind;
-        new ones come from the array module of the new arrays."""
+        move to another device) and drop the scratch buffers, which were of the old kind.
+        New ones come from the array library called ``library`` when given (a move: a
+        layer without arrays, such as ReLU, learns where it now runs), else from that of
+        the new arrays (a cast keeps the layer where it is)."""
         for arrays in (self.params, self.grads, self.state):
             for key in arrays:
                 arrays[key] = fn(arrays[key])
-        xp = backend.array_module(*self.params.values(), *self.state.values())
-        self.array_library = xp.__name__
+        if library is not None:
+            self.array_library = library
+        elif self.params or self.state:
+            self.array_library = backend.array_module(*self.params.values(),
+                                                      *self.state.values()).__name__
         self.clear_buffers()
         return self
 

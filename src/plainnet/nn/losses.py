@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..backend import array_module, inner, scalar
 from ..checks import lookup
 from .activations import Exp, Sigmoid, Softmax
 from .functional import log_softmax, sigmoid
@@ -38,7 +39,7 @@ from .layer import Layer
 def _clip_probabilities(a: np.ndarray) -> np.ndarray:
     # the smallest normal number of the dtype: 1 - 1e-15 would round to 1.0 in float32
     tiny = np.finfo(a.dtype).tiny
-    return np.clip(a, tiny, 1)
+    return array_module(a).clip(a, tiny, 1)
 
 
 def weighted_mean(per_sample: np.ndarray, sample_weight: Any) -> float:
@@ -49,10 +50,11 @@ def weighted_mean(per_sample: np.ndarray, sample_weight: Any) -> float:
     >>> weighted_mean(np.array([1.0, 3.0]), None), weighted_mean(np.array([1.0, 3.0]), [3, 1])
     (2.0, 1.5)
     """
+    xp = array_module(per_sample)
     if sample_weight is None:
-        return float(np.mean(per_sample))
-    w = backend.asarray(sample_weight, xp=backend.array_module(per_sample))
-    return float(np.dot(w, per_sample) / np.sum(w))
+        return scalar(xp.mean(per_sample))
+    w = backend.asarray(sample_weight, xp=xp)
+    return scalar(xp.dot(w, per_sample) / w.sum())
 
 
 def _mean_gradient(grad: np.ndarray, sample_weight: Any, per_row: int) -> np.ndarray:
@@ -61,15 +63,15 @@ def _mean_gradient(grad: np.ndarray, sample_weight: Any, per_row: int) -> np.nda
     if sample_weight is None:
         grad /= grad.dtype.type(grad.shape[0] * per_row)
         return grad
-    w = backend.asarray(sample_weight, xp=backend.array_module(grad))
-    grad *= (w / (per_row * np.sum(w))).astype(grad.dtype, copy=False)[:, None]
+    w = backend.asarray(sample_weight, xp=array_module(grad))
+    grad *= (w / (per_row * w.sum())).astype(grad.dtype, copy=False)[:, None]
     return grad
 
 
 def _xlogx(t: np.ndarray) -> np.ndarray:
     """t·log t, with 0·log 0 = 0 (scipy.special.xlogy(t, t))."""
-    positive = t > 0
-    return np.where(positive, t * np.log(np.where(positive, t, 1)), 0)
+    xp, positive = array_module(t), t > 0
+    return xp.where(positive, t * xp.log(xp.where(positive, t, 1)), 0)
 
 
 class Loss:
@@ -176,9 +178,10 @@ class MeanSquaredError(Loss):
     name = "mse"
 
     def value(self, a: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> float:
+        xp = array_module(a)
         if sample_weight is None:
-            return float(np.mean(np.square(a - t)))
-        return weighted_mean(np.square(a - t).mean(axis=1), sample_weight)
+            return scalar(xp.mean(xp.square(a - t)))
+        return weighted_mean(xp.square(a - t).mean(axis=1), sample_weight)
 
     def grad(self, a: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> np.ndarray:
         if sample_weight is None:
@@ -207,33 +210,35 @@ class CategoricalCrossEntropy(Loss):
     fused_activation = Softmax
 
     def value(self, a: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> float:
-        log_a = np.log(_clip_probabilities(a))
+        xp = array_module(a)
+        log_a = xp.log(_clip_probabilities(a))
         if sample_weight is None:
-            return float(-np.sum(t * log_a) / a.shape[0])
-        return weighted_mean(-np.einsum("ik,ik->i", t, log_a), sample_weight)
+            return scalar(-xp.sum(t * log_a) / a.shape[0])
+        return weighted_mean(-(t * log_a).sum(axis=1), sample_weight)
 
     def grad(self, a: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> np.ndarray:
         return _mean_gradient(-t / _clip_probabilities(a), sample_weight, 1)
 
     def value_logits(self, z: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> float:
+        xp = array_module(z)
         if sample_weight is None:
-            return float(-np.sum(t * log_softmax(z)) / z.shape[0])
-        return weighted_mean(-np.einsum("ik,ik->i", t, log_softmax(z)), sample_weight)
+            return scalar(-xp.sum(t * log_softmax(z)) / z.shape[0])
+        return weighted_mean(-(t * log_softmax(z)).sum(axis=1), sample_weight)
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray, sample_weight: Any = None
                               ) -> tuple[float, np.ndarray]:
         """One pass for both: with s = z - max, log softmax = s - log Σ e^s and
         softmax = e^s / Σ e^s; the gradient is (softmax - t)/n."""
-        n = z.shape[0]
+        xp, n = array_module(z), z.shape[0]
         shifted = z - z.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
+        e = xp.exp(shifted)
         sums = e.sum(axis=1, keepdims=True)
-        shifted -= np.log(sums)  # now log softmax(z)
+        shifted -= xp.log(sums)  # now log softmax(z)
         if sample_weight is None:
-            loss = -float(np.vdot(t, shifted)) / n
+            loss = -scalar(inner(t, shifted)) / n
         else:
-            loss = weighted_mean(-np.einsum("ik,ik->i", t, shifted), sample_weight)
-        grad = np.divide(e, sums, out=e)  # softmax(z)
+            loss = weighted_mean(-(t * shifted).sum(axis=1), sample_weight)
+        grad = xp.divide(e, sums, out=e)  # softmax(z)
         grad -= t
         return loss, _mean_gradient(grad, sample_weight, 1)
 
@@ -259,11 +264,12 @@ class BinaryCrossEntropy(Loss):
     fused_activation = Sigmoid
 
     def value(self, a: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> float:
-        log_a = np.log(_clip_probabilities(a))
-        log_1ma = np.log(_clip_probabilities(1 - a))
+        xp = array_module(a)
+        log_a = xp.log(_clip_probabilities(a))
+        log_1ma = xp.log(_clip_probabilities(1 - a))
         elements = t * log_a + (1 - t) * log_1ma
         if sample_weight is None:
-            return float(-np.mean(elements))
+            return scalar(-xp.mean(elements))
         return weighted_mean(-elements.mean(axis=1), sample_weight)
 
     def grad(self, a: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> np.ndarray:
@@ -273,18 +279,20 @@ class BinaryCrossEntropy(Loss):
 
     def value_logits(self, z: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> float:
         # -t log σ(z) - (1-t) log(1 - σ(z)) = log(1 + e^z) - t·z, and logaddexp never overflows
+        xp = array_module(z)
         if sample_weight is None:
-            return float(np.logaddexp(0, z).sum() - np.vdot(t, z)) / z.size
-        return weighted_mean((np.logaddexp(0, z) - t * z).mean(axis=1), sample_weight)
+            return scalar(xp.logaddexp(0, z).sum() - inner(t, z)) / z.size
+        return weighted_mean((xp.logaddexp(0, z) - t * z).mean(axis=1), sample_weight)
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray, sample_weight: Any = None
                               ) -> tuple[float, np.ndarray]:
         # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), and σ(z) needs e^-|z| too
-        e = np.exp(-np.abs(z))
-        softplus = np.maximum(z, 0)
-        softplus += np.log1p(e)
+        xp = array_module(z)
+        e = xp.exp(-xp.abs(z))
+        softplus = xp.maximum(z, 0)
+        softplus += xp.log1p(e)
         if sample_weight is None:
-            loss = float(softplus.sum() - np.vdot(t, z)) / z.size
+            loss = scalar(softplus.sum() - inner(t, z)) / z.size
         else:
             softplus -= t * z
             loss = weighted_mean(softplus.mean(axis=1), sample_weight)
@@ -316,13 +324,14 @@ class HalfPoissonDeviance(Loss):
     fused_activation = Exp
 
     def value(self, a: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> float:
-        log_a = np.log(np.maximum(a, np.finfo(a.dtype).tiny))
+        xp = array_module(a)
+        log_a = xp.log(xp.maximum(a, np.finfo(a.dtype).tiny))
         elements = _xlogx(t) - t * log_a - t + a
-        return (float(np.mean(elements)) if sample_weight is None
-                else weighted_mean(elements.mean(axis=1), sample_weight))
+        return weighted_mean(elements.mean(axis=1) if sample_weight is not None else elements,
+                             sample_weight)
 
     def grad(self, a: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> np.ndarray:
-        ratio = t / np.maximum(a, np.finfo(a.dtype).tiny)
+        ratio = t / array_module(a).maximum(a, np.finfo(a.dtype).tiny)
         return _mean_gradient(1 - ratio, sample_weight, a.shape[1])
 
     def value_logits(self, z: np.ndarray, t: np.ndarray, sample_weight: Any = None) -> float:
@@ -330,12 +339,13 @@ class HalfPoissonDeviance(Loss):
 
     def value_and_grad_logits(self, z: np.ndarray, t: np.ndarray, sample_weight: Any = None
                               ) -> tuple[float, np.ndarray]:
-        a = np.exp(z)
+        xp = array_module(z)
+        a = xp.exp(z)
         elements = a - t * z
         elements += _xlogx(t) - t
-        loss = (float(np.mean(elements)) if sample_weight is None
-                else weighted_mean(elements.mean(axis=1), sample_weight))
-        grad = np.subtract(a, t, out=a)
+        loss = weighted_mean(elements.mean(axis=1) if sample_weight is not None else elements,
+                             sample_weight)
+        grad = xp.subtract(a, t, out=a)
         return loss, _mean_gradient(grad, sample_weight, z.shape[1])  # (e^z - t)/(nk)
 
 

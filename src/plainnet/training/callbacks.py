@@ -45,7 +45,9 @@ class Callback:
         """Before the first batch of ``epoch`` (1, 2, …)."""
 
     def on_batch_end(self, batch: int, loss: float) -> None:
-        """After the update of ``batch`` (1, 2, …); ``loss`` is that batch's loss."""
+        """After the update of ``batch`` (1, 2, …); ``loss`` is that batch's loss: a float,
+        or on a GPU a 0-d device array (``float(loss)`` waits for the device: a callback
+        that reads it every batch slows training down there)."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         """After ``epoch``; ``logs`` holds its metrics and may be added to (they go into the

@@ -107,6 +107,10 @@ def objective(
         raise ValueError(f"order must name every parameter once: {sorted(params)}, got {names}")
     decayed = [name not in network.no_decay() for name in names] if weight_decay else []
     flat = FlatParameters([params[name] for name in names])
+    # full batch: the data goes where the network is, once
+    X, T = network.place(X), network.place(T)
+    if sample_weight is not None:
+        sample_weight = network.place(sample_weight)
 
     def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         flat.set(theta)
@@ -116,8 +120,8 @@ def objective(
         for i, decay in enumerate(decayed):
             if decay:  # ½·wd·‖W‖² in the loss, wd·W in the gradient
                 W = flat.arrays[i]
-                loss += 0.5 * weight_decay * float(np.vdot(W, W))
-                g[i] = g[i] + W.dtype.type(weight_decay) * W
+                loss += 0.5 * weight_decay * float(backend.inner(W, W))
+                g[i] = g[i] + W * W.dtype.type(weight_decay)
         return float(loss), flat.pack(g)
 
     return flat, loss_and_gradient

@@ -1,7 +1,11 @@
 """The fit loop: epochs, batches, shuffling, validation, history, callbacks, progress.
 
 It knows nothing of the math of a network and talks to it through its public methods:
-each batch is one ``network.train_step(X_batch, T_batch)``. Around it sit the hook points of
+each batch is one ``network.train_step(X_batch, T_batch)``. On a GPU it never waits for
+the device inside an epoch: the batch losses and correct counts are summed where they are
+computed and read once per epoch, with the finiteness of the weights; the epoch's order is
+drawn on the host (the same batches on either device) and sent once, and the batches are
+gathered on the device. Around it sit the hook points of
 :class:`plainnet.callbacks.Callback`, the progress display (a tqdm bar per epoch
 on a terminal or in a notebook, one plain line per epoch otherwise) and Ctrl-C:
 the first interrupt lets the current batch finish, then the loop stops and
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import backend
 from ..checks import all_finite, check_number
 from ..errors import DivergenceError
 from .callbacks import Callback
@@ -130,8 +135,9 @@ class _Run:
         start_time = time.perf_counter()
         last_good = self.network.get_weights()
         loss_sum, correct, seen, batch = self.batches(epoch, last_good)
+        loss_sum, correct = float(loss_sum), int(correct)  # the epoch's one read of the device
         arrays = (*self.network.parameters().values(), *self.network.states().values())
-        if not all(all_finite(a) for a in arrays):
+        if not math.isfinite(loss_sum) or not all(all_finite(a) for a in arrays):
             raise _diverged(self.network, last_good, epoch)
         if self.interrupt.requested and seen < self.n:
             # a part of an epoch is not an epoch: it stays out of the history
@@ -158,21 +164,26 @@ class _Run:
     def batches(self, epoch: int, last_good: list[Any]) -> tuple[float, int, int, int]:
         """One pass over the batches: the summed loss, correct count, samples seen and the
         last batch's number."""
-        n, bs, network = self.n, self.bs, self.network
+        n, bs, network, X, T = self.n, self.bs, self.network, self.X, self.T
         # a full batch is the same sum in any order: shuffling it would only cost a copy
-        order = self.rng.permutation(n) if self.shuffle and bs < n else None
+        order = None
+        if self.shuffle and bs < n:  # drawn on the host, gathered where X is
+            order = backend.to_library(self.rng.permutation(n), backend.array_module(X).__name__)
         loss_sum, correct, seen, batch = 0.0, 0, 0, 0
         for batch, start in enumerate(range(0, n, bs), 1):
             rows = slice(start, start + bs) if order is None else order[start:start + bs]
-            w = None if self.sample_weight is None else self.sample_weight[rows]
-            loss, c = network.train_step(self.X[rows], self.T[rows], w)
-            if not math.isfinite(loss):
+            w = None if self.sample_weight is None else network.place(self.sample_weight[rows])
+            # place: a no-op when the data is on the network's device already
+            loss, c = network.train_step(network.place(X[rows]), network.place(T[rows]), w)
+            on_host = not backend.on_device(loss)  # a device's loss is read once an epoch
+            if on_host and not math.isfinite(loss):
                 raise _diverged(network, last_good, epoch)
             size = min(bs, n - start)
             loss_sum, correct, seen = loss_sum + loss * size, correct + c, seen + size
             if self.progress.bar is not None:
-                self.progress.batch_end(batch, loss_sum / seen,
-                                        correct / seen if network.classifier else None)
+                self.progress.batch_end(
+                    batch, loss_sum / seen if on_host else None,
+                    correct / seen if on_host and network.classifier else None)
             for cb in self.callbacks:
                 cb.on_batch_end(batch, loss)
             if self.interrupt.requested:

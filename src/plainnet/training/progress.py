@@ -59,10 +59,11 @@ class Progress:
                                  unit="batch", file=self.stream, leave=True,
                                  dynamic_ncols=True)
 
-    def batch_end(self, batch: int, loss: float, accuracy: float | None) -> None:
-        """Advance the bar (the loop calls this only while a bar is shown)."""
+    def batch_end(self, batch: int, loss: float | None, accuracy: float | None) -> None:
+        """Advance the bar (the loop calls this only while a bar is shown); ``loss`` None:
+        the running figures are not known yet (on a GPU they are read once an epoch)."""
         self.bar.update(1)
-        if batch % self.every == 0:
+        if loss is not None and batch % self.every == 0:
             postfix = {"loss": f"{loss:.4f}"}
             if accuracy is not None:
                 postfix["acc"] = f"{accuracy:.4f}"
